@@ -1,0 +1,97 @@
+// The few libc calls Node has no API for, through koffi. Loaded lazily: a plugin that
+// answers VERSION never pays for koffi.
+import { createRequire } from 'node:module';
+import { SyscallError } from './errors.js';
+
+type KoffiFn = (...args: unknown[]) => number;
+interface Libc {
+  setns: KoffiFn;
+  unshare: KoffiFn;
+  mount: KoffiFn;
+  umount2: KoffiFn;
+  flock: KoffiFn;
+  errno: () => number;
+}
+
+let libc: Libc | undefined;
+
+// koffi is CommonJS with a native addon; createRequire keeps it out of bundles'
+// static graph and lets the standalone build load koffi.node from beside the binary.
+const require_ = createRequire(import.meta.url);
+
+export function loadKoffi(): typeof import('koffi') {
+  return require_('koffi') as typeof import('koffi');
+}
+
+export function getLibc(): Libc {
+  if (libc) return libc;
+  const koffi = loadKoffi();
+  const lib = koffi.load('libc.so.6');
+  libc = {
+    setns: lib.func('int setns(int fd, int nstype)') as KoffiFn,
+    unshare: lib.func('int unshare(int flags)') as KoffiFn,
+    mount: lib.func(
+      'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)',
+    ) as KoffiFn,
+    umount2: lib.func('int umount2(const char *target, int flags)') as KoffiFn,
+    flock: lib.func('int flock(int fd, int operation)') as KoffiFn,
+    errno: () => koffi.errno(),
+  };
+  return libc;
+}
+
+export const CLONE_NEWNET = 0x40000000;
+export const MS_BIND = 4096;
+export const MS_REC = 16384;
+export const MS_SHARED = 1 << 20;
+export const MNT_DETACH = 2;
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+const EINTR = 4;
+
+/** Call a libc function that returns -1 on failure; throw a SyscallError with errno. */
+export function check(name: string, what: string | undefined, fn: () => number): number {
+  const l = getLibc();
+  for (;;) {
+    const rc = fn();
+    if (rc !== -1) return rc;
+    const errno = l.errno();
+    if (errno === EINTR) continue;
+    throw new SyscallError(name, errno, what);
+  }
+}
+
+export function setns(fd: number, nstype = CLONE_NEWNET): void {
+  const l = getLibc();
+  check('setns', undefined, () => l.setns(fd, nstype));
+}
+
+export function unshare(flags: number): void {
+  const l = getLibc();
+  check('unshare', undefined, () => l.unshare(flags));
+}
+
+export function mount(source: string | null, target: string, fstype: string | null, flags: number): void {
+  const l = getLibc();
+  check('mount', target, () => l.mount(source, target, fstype, flags, null));
+}
+
+export function umount2(target: string, flags: number): void {
+  const l = getLibc();
+  check('umount2', target, () => l.umount2(target, flags));
+}
+
+/** flock(2). With LOCK_NB, returns false instead of throwing when the lock is held. */
+export function flock(fd: number, operation: number): boolean {
+  const l = getLibc();
+  try {
+    check('flock', undefined, () => l.flock(fd, operation));
+    return true;
+  } catch (err) {
+    if (operation & LOCK_NB && err instanceof SyscallError && err.code === 'EWOULDBLOCK') return false;
+    if (operation & LOCK_NB && err instanceof SyscallError && err.code === 'EAGAIN') return false;
+    throw err;
+  }
+}

@@ -1,0 +1,1 @@
+export { destroyNetNS, makeNetNS, type TestNetNS, withNetNS } from './netns.js';
