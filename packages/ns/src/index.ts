@@ -1,1 +1,18 @@
-export {};
+export {
+  errnoName,
+  isNSPathNotExist,
+  isNSPathNotNS,
+  NSPathNotExistError,
+  NSPathNotNSError,
+  SyscallError,
+} from './errors.js';
+export { flock, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, loadKoffi } from './libc.js';
+export {
+  createNamedNetNS,
+  isOriginalNetNS,
+  NetNS,
+  removeNamedNetNS,
+  validateNetNSPath,
+  withNetNSPath,
+} from './netns.js';
+export { sysctlGet, sysctlGetIn, sysctlPath, sysctlSet, sysctlSetIn } from './sysctl.js';
