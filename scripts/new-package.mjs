@@ -23,7 +23,9 @@ if (kind === 'lib') {
   description = desc;
   deps = d;
 } else {
-  console.error('usage: new-package.mjs lib <dir> <name> <description> [deps] | plugin <type> <description> [deps]');
+  console.error(
+    'usage: new-package.mjs lib <dir> <name> <description> [deps] | plugin <type> <description> [deps]',
+  );
   process.exit(2);
 }
 if (existsSync(join(dir, 'package.json'))) {
@@ -60,7 +62,9 @@ const pkg = {
     test: 'vitest run',
     'check:pkg': `bash ${up}/scripts/check-pkg.sh`,
   },
-  dependencies: Object.fromEntries((deps ?? []).map((d) => [d, d.startsWith('@cni/') ? 'workspace:^' : 'latest'])),
+  dependencies: Object.fromEntries(
+    (deps ?? []).map((d) => [d, d.startsWith('@cni/') ? 'workspace:^' : 'latest']),
+  ),
   devDependencies: {
     '@cni-internal/tsconfig': 'workspace:*',
     '@cni-internal/tsup-config': 'workspace:*',

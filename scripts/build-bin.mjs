@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// pnpm build's last step: a CNI_PATH-ready directory at dist/cni/bin (DESIGN §10), one
+// launcher per plugin type over one shared, code-split bundle, with koffi for this machine.
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildBundle, writeLaunchers } from './lib/bundle.mjs';
+import { stageKoffi } from './lib/koffi.mjs';
+import { listPlugins, repoRoot } from './lib/plugins.mjs';
+
+const out = join(repoRoot, 'dist', 'cni', 'bin');
+const plugins = listPlugins().filter((p) => p.platforms.includes('linux'));
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+const t0 = performance.now();
+const lib = await buildBundle({ out, plugins });
+const arch = { x64: 'x64', arm64: 'arm64', arm: 'arm', ia32: 'ia32', riscv64: 'riscv64', loong64: 'loong64' }[
+  process.arch
+];
+stageKoffi(lib, `linux-${arch}`, `linux_${arch}`);
+writeLaunchers(out, plugins);
+console.log(
+  `dist/cni/bin: ${plugins.length} plugins (${plugins.map((p) => p.type).join(' ')}) in ${Math.round(performance.now() - t0)} ms`,
+);

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Idempotent setup for a fresh Debian machine (run as root): the Debian packages the tests and
+# the demo need, pnpm, the workspace's dependencies, and a build (dist/cni/bin).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PNPM_VERSION=10.34.9
+# iproute2/iptables/nftables: tests look at kernel state with them; libnftables1: the nftables
+# backend runs in process; dnsmasq-base: the DHCP server for dhcp tests; user-mode-linux + kmod:
+# the kernel lane for vlan/ipvlan/vrf/dummy; containernetworking-plugins: the Go reference, for
+# side-by-side tests; dbus + firewalld: the firewall plugin's firewalld backend.
+DEBS=(iproute2 iptables nftables libnftables1 dnsmasq-base user-mode-linux kmod containernetworking-plugins dbus firewalld)
+
+missing=()
+for p in "${DEBS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # policy-rc.d: never start services (firewalld) on this machine while installing.
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
+
+if [[ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]]; then
+  echo "setup: installing pnpm $PNPM_VERSION"
+  npm install -g "pnpm@$PNPM_VERSION" >/dev/null 2>&1
+fi
+
+pnpm install --frozen-lockfile --reporter=silent
+log=$(mktemp)
+if ! pnpm build >"$log" 2>&1; then cat "$log"; echo "setup: build failed" >&2; exit 1; fi
+rm -f "$log"
+echo "setup: done (dist/cni/bin ready)"
