@@ -47,7 +47,9 @@ describe('NetNS', () => {
   });
 
   it('a child spawned inside run sees the target namespace', () => {
-    const inside = cont.run(() => spawnSync('stat', ['-L', '-c', '%i', '/proc/self/ns/net'], { encoding: 'utf8' }));
+    const inside = cont.run(() =>
+      spawnSync('stat', ['-L', '-c', '%i', '/proc/self/ns/net'], { encoding: 'utf8' }),
+    );
     expect(inside.stdout.trim()).toBe(nsInode(cont.path));
     expect(nsInode('/proc/self/ns/net')).not.toBe(nsInode(cont.path));
   });
@@ -92,7 +94,9 @@ describe('NetNS', () => {
     cont.run(() => sysctlGet('net.ipv4.ip_forward'));
     const viaPool = await readFile('/proc/thread-self/ns/net').catch(() => null);
     expect(viaPool).toBeNull(); // nsfs files are not readable; the point is the next line
-    const poolIno = (await import('node:fs/promises')).stat('/proc/thread-self/ns/net').then((s) => String(s.ino));
+    const poolIno = (await import('node:fs/promises'))
+      .stat('/proc/thread-self/ns/net')
+      .then((s) => String(s.ino));
     expect(await poolIno).not.toBe(nsInode(cont.path));
   });
 
@@ -125,8 +129,12 @@ describe('NetNS', () => {
 describe('sysctlPath', () => {
   it('interchanges dots and slashes by the first separator', () => {
     expect(sysctlPath('net.ipv4.ip_forward')).toBe('/proc/sys/net/ipv4/ip_forward');
-    expect(sysctlPath('net.ipv4.conf.eth0/100.forwarding')).toBe('/proc/sys/net/ipv4/conf/eth0.100/forwarding');
-    expect(sysctlPath('net/ipv4/conf/eth0.100/forwarding')).toBe('/proc/sys/net/ipv4/conf/eth0.100/forwarding');
+    expect(sysctlPath('net.ipv4.conf.eth0/100.forwarding')).toBe(
+      '/proc/sys/net/ipv4/conf/eth0.100/forwarding',
+    );
+    expect(sysctlPath('net/ipv4/conf/eth0.100/forwarding')).toBe(
+      '/proc/sys/net/ipv4/conf/eth0.100/forwarding',
+    );
   });
   it('rejects keys that leave /proc/sys', () => {
     expect(() => sysctlPath('net/../../etc/passwd')).toThrow(/invalid sysctl key/);
