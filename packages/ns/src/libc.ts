@@ -19,8 +19,14 @@ let libc: Libc | undefined;
 // static graph and lets the standalone build load koffi.node from beside the binary.
 const require_ = createRequire(import.meta.url);
 
+/**
+ * koffi, loaded on first use. A single-executable build (where `require` only knows built-in
+ * modules) sets `globalThis.__cniTsRequire` to a require rooted beside the executable, where the
+ * release puts koffi's loader and native module.
+ */
 export function loadKoffi(): typeof import('koffi') {
-  return require_('koffi') as typeof import('koffi');
+  const hook = (globalThis as { __cniTsRequire?: NodeJS.Require }).__cniTsRequire;
+  return (hook ?? require_)('koffi') as typeof import('koffi');
 }
 
 export function getLibc(): Libc {

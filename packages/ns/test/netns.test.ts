@@ -1,10 +1,11 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
-import { destroyNetNS, makeNetNS, type TestNetNS } from '@cni-internal/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  createNamedNetNS,
   NetNS,
+  removeNamedNetNS,
   NSPathNotExistError,
   NSPathNotNSError,
   sysctlGet,
@@ -13,6 +14,25 @@ import {
   sysctlSetIn,
   validateNetNSPath,
 } from '../src/index.js';
+
+// The test kit depends on this package, so these tests make their namespaces directly.
+interface TestNetNS {
+  path: string;
+  ns: NetNS;
+  run<T>(fn: () => T): T;
+}
+function makeNetNS(label: string): TestNetNS {
+  const path = createNamedNetNS(
+    `cnitest-ns-${label}-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+  );
+  const ns = NetNS.open(path);
+  return { path, ns, run: (fn) => ns.run(fn) };
+}
+function destroyNetNS(t: TestNetNS | undefined): void {
+  if (!t) return;
+  t.ns.close();
+  removeNamedNetNS(t.path);
+}
 
 function nsInode(path: string): string {
   return execFileSync('stat', ['-L', '-c', '%i', path], { encoding: 'utf8' }).trim();
@@ -78,7 +98,7 @@ describe('NetNS', () => {
       const child = await new Promise<string>((resolve, reject) => {
         const cp = cont.run(() => spawn(process.execPath, ['-e', script]));
         let out = '';
-        cp.stdout.on('data', (d) => {
+        cp.stdout.on('data', (d: Buffer) => {
           out += d;
         });
         cp.on('error', reject);
