@@ -15,9 +15,6 @@ interface Libc {
 
 let libc: Libc | undefined;
 
-// koffi is CommonJS with a native addon; createRequire keeps it out of bundles'
-// static graph and lets the standalone build load koffi.node from beside the binary.
-const require_ = createRequire(import.meta.url);
 
 /**
  * koffi, loaded on first use. A single-executable build (where `require` only knows built-in
@@ -26,7 +23,8 @@ const require_ = createRequire(import.meta.url);
  */
 export function loadKoffi(): typeof import('koffi') {
   const hook = (globalThis as { __cniTsRequire?: NodeJS.Require }).__cniTsRequire;
-  return (hook ?? require_)('koffi') as typeof import('koffi');
+  // koffi is CommonJS with a native addon; createRequire keeps it out of bundles' static graph.
+  return (hook ?? createRequire(import.meta.url))('koffi') as typeof import('koffi');
 }
 
 export function getLibc(): Libc {
