@@ -8,8 +8,10 @@ PNPM_VERSION=10.34.9
 # iproute2/iptables/nftables: tests look at kernel state with them; libnftables1: the nftables
 # backend runs in process; dnsmasq-base: the DHCP server for dhcp tests; user-mode-linux + kmod:
 # the kernel lane for vlan/ipvlan/vrf/dummy; containernetworking-plugins: the Go reference, for
-# side-by-side tests; dbus + firewalld: the firewall plugin's firewalld backend.
-DEBS=(iproute2 iptables nftables libnftables1 dnsmasq-base user-mode-linux kmod containernetworking-plugins dbus firewalld)
+# side-by-side tests; dbus + firewalld: the firewall plugin's firewalld backend; qemu-user-static and
+# binutils-aarch64-linux-gnu: the arm64 standalone build (strip) and its VERSION check.
+DEBS=(iproute2 iptables nftables libnftables1 dnsmasq-base user-mode-linux kmod containernetworking-plugins dbus firewalld
+  qemu-user-static binutils-aarch64-linux-gnu)
 
 missing=()
 for p in "${DEBS[@]}"; do

@@ -9,7 +9,7 @@ import { build } from 'esbuild';
 import { repoRoot } from './plugins.mjs';
 
 /** name → directory of every package under packages/ (the bundle is built from their dist/). */
-function workspaceAliases() {
+export function workspaceAliases() {
   const alias = {};
   for (const base of ['packages', 'packages/plugins']) {
     for (const d of readdirSync(join(repoRoot, base), { withFileTypes: true })) {

