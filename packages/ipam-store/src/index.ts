@@ -1,1 +1,30 @@
-export {};
+export { AllocationError, type IPConfig, IPAllocator, rangeIter } from './allocator.js';
+export {
+  canonicalizeRange,
+  canonicalizeRangeSet,
+  canonicalizeRangeSets,
+  type Range,
+  RangeConfigError,
+  type RangeConfig,
+  type RangeSet,
+  rangeContains,
+  rangeFor,
+  rangeOverlaps,
+  rangeSetCapacity,
+  rangeSetContains,
+  rangeSetOverlaps,
+  rangeSetString,
+  rangeString,
+} from './range.js';
+export {
+  DEFAULT_DATA_DIR,
+  DiskStore,
+  LAST_IP_FILE_PREFIX,
+  LINE_BREAK,
+  LOCK_FILE,
+  parseRecord,
+  type Reservation,
+  StoreNameError,
+  validateNetworkName,
+  validateOwner,
+} from './store.js';
