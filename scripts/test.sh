@@ -25,7 +25,7 @@ step() {
 
 step build pnpm build
 step lint pnpm biome check .
-step typecheck pnpm turbo run typecheck --output-logs=errors-only
+step typecheck bash -c 'pnpm turbo run typecheck --output-logs=errors-only && pnpm tsc --noEmit -p .'
 step tests pnpm vitest run --reporter=default --reporter=json --outputFile.json="$results/vitest.json"
 if [[ -x scripts/uml/run.sh ]]; then
   step uml-lane env CNI_UML_RESULTS="$results/uml.json" scripts/uml/run.sh
