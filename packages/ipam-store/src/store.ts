@@ -41,7 +41,6 @@ export class StoreNameError extends Error {
   }
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is rejected
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Reject a network name that would escape the data directory or is not a file name. */
