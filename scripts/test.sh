@@ -30,6 +30,7 @@ step tests pnpm vitest run --reporter=default --reporter=json --outputFile.json=
 if [[ -x scripts/uml/run.sh ]]; then
   step uml-lane env CNI_UML_RESULTS="$results/uml.json" scripts/uml/run.sh
 fi
+step changesets node scripts/check-changesets.mjs
 step check-pkg pnpm turbo run check:pkg --output-logs=errors-only
 
 passed=0
