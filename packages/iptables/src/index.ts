@@ -1,1 +1,43 @@
-export {};
+export { type Backend, detectBackend, isBackend, supportsIPTables, supportsNFTables } from './detect.js';
+export { type ExecResult, execIn, findBinary } from './exec.js';
+export {
+  formatChainName,
+  formatChainNameWithPrefix,
+  formatComment,
+  formatHashWithPrefix,
+  trimComment,
+} from './hash.js';
+export {
+  type GCAttachment,
+  gcIPMasq,
+  IPMASQ_CHAIN,
+  IPMASQ_TABLE,
+  type IPMasqArgs,
+  ipMasqComment,
+  ipMasqInstanceHash,
+  setupIPMasq,
+  teardownIPMasq,
+} from './ipmasq.js';
+export {
+  DEFAULT_LOCK_FILE,
+  type IPFamily,
+  IPTables,
+  IPTablesError,
+  type IPTablesOptions,
+  jumpTarget,
+  type Rule,
+  ruleComment,
+  TableEdit,
+  TableState,
+} from './iptables.js';
+export {
+  hasLibnftables,
+  Nft,
+  NftError,
+  type NftObject,
+  type NftOptions,
+  type NftRule,
+  nftQuote,
+} from './nft.js';
+export { canonicalAddress, canonicalRule, sameRule } from './rules.js';
+export { joinWords, quoteWord, splitWords } from './shellwords.js';

@@ -1,0 +1,50 @@
+// Running netfilter tools inside a namespace: the child inherits the netns of the thread
+// that forks it, so the spawn happens inside NetNS.run.
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import type { NetNS } from '@cni/ns';
+
+const FALLBACK_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+const found = new Map<string, string | null>();
+
+/** The absolute path of a binary in PATH (then the usual sbin directories), or null. */
+export function findBinary(name: string): string | null {
+  const cached = found.get(name);
+  if (cached !== undefined) return cached;
+  const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), ...FALLBACK_PATH];
+  let hit: string | null = null;
+  for (const d of dirs) {
+    const p = join(d, name);
+    try {
+      accessSync(p, constants.X_OK);
+      hit = p;
+      break;
+    } catch {
+      // not here
+    }
+  }
+  found.set(name, hit);
+  return hit;
+}
+
+export interface ExecResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `bin args` (stdin = input) inside `ns` (or where the thread is now). */
+export function execIn(ns: NetNS | undefined, bin: string, args: string[], input?: string): ExecResult {
+  const go = (): ExecResult => {
+    const r = spawnSync(bin, args, {
+      input: input ?? '',
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+      env: { ...process.env, LC_ALL: 'C' },
+    });
+    if (r.error) return { status: 127, stdout: '', stderr: r.error.message };
+    return { status: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
+  };
+  return ns ? ns.run(go) : go();
+}
