@@ -108,7 +108,10 @@ export class TableEdit {
   /** Create the chain or empty it. */
   clearChain(chain: string): void {
     const rules = this.state.chains.get(chain);
-    if (!rules) return this.ensureChain(chain);
+    if (!rules) {
+      this.ensureChain(chain);
+      return;
+    }
     if (rules.length > 0) this.lines.push(`-F ${chain}`);
     rules.length = 0;
   }
