@@ -2,7 +2,12 @@
 // `pkg/ip` and `net` packages: addresses are values (family + 32/128-bit integer), parsing
 // is as strict as Go's net.ParseIP / net.ParseCIDR, and text is canonical (RFC 5952 for
 // IPv6, produced by ipaddr.js).
-import ipaddr from 'ipaddr.js';
+import * as ipaddrModule from 'ipaddr.js';
+
+// ipaddr.js is CommonJS with an ambient `export =` declaration: under Node's ESM loader the
+// API is the default export, under bundlers it may also be the namespace itself.
+const ipaddr: typeof ipaddrModule =
+  (ipaddrModule as unknown as { default?: typeof ipaddrModule }).default ?? ipaddrModule;
 
 export type IPFamily = 4 | 6;
 
@@ -54,7 +59,7 @@ function parseV6Value(text: string): bigint | undefined {
     src = `${src.slice(0, lastColon + 1)}${hi}:${lo}`;
   }
   if (!ipaddr.IPv6.isValid(src)) return undefined;
-  let addr: ipaddr.IPv6;
+  let addr: ipaddrModule.IPv6;
   try {
     addr = ipaddr.IPv6.parse(src);
   } catch {

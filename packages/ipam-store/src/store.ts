@@ -114,11 +114,7 @@ export class DiskStore {
     const dir = join(dataDir || DEFAULT_DATA_DIR, network);
     mkdirSync(dir, { recursive: true, mode: 0o755 });
     // go-filemutex: open(O_CREAT|O_RDONLY, 0750) and flock on that descriptor.
-    const fd = openSync(
-      join(dir, LOCK_FILE),
-      constants.O_CREAT | constants.O_RDONLY | constants.O_CLOEXEC,
-      0o750,
-    );
+    const fd = openSync(join(dir, LOCK_FILE), constants.O_CREAT | constants.O_RDONLY, 0o750);
     return new DiskStore(dir, fd);
   }
 
@@ -184,11 +180,7 @@ export class DiskStore {
   private reserveExclusive(target: string, content: string): boolean {
     let fd: number;
     try {
-      fd = openSync(
-        target,
-        constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_CLOEXEC,
-        0o600,
-      );
+      fd = openSync(target, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
     } catch (err) {
       if (isErrno(err, 'EEXIST')) return false;
       throw err;
