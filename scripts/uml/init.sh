@@ -18,6 +18,7 @@ finish() {
   else
     say "cannot report exit code $rc: no work dir"
   fi
+  [[ -d $OUT ]] && dmesg >"$OUT/dmesg.log" 2>&1
   sync
   halt -f
   # halt -f does not return; if it does, make the kernel stop by ending PID 1.
@@ -25,6 +26,7 @@ finish() {
 }
 die() {
   say "FAILED: $*"
+  dmesg 2>/dev/null | tail -n 20 | sed 's/^/uml-lane: dmesg: /'
   finish 1
 }
 
@@ -74,8 +76,12 @@ MODPROBE=$(command -v modprobe) || die "modprobe not found"
 printf '#!/bin/sh\nexec %s -d %s "$@"\n' "$MODPROBE" "$MODROOT" >/run/cni-uml/modprobe
 chmod 0755 /run/cni-uml/modprobe
 echo /run/cni-uml/modprobe >/proc/sys/kernel/modprobe || die "set kernel.modprobe"
-for m in ${CNI_UML_MODULES:?}; do
-  modprobe -d "$MODROOT" "$m" || die "modprobe $m (kernel $KVER)"
+# shellcheck disable=SC2086 # a list of module names
+modprobe -d "$MODROOT" -a ${CNI_UML_MODULES:?} || die "modprobe of: ${CNI_UML_MODULES} (kernel $KVER)"
+for m in ${CNI_UML_MODULES}; do
+  # Belt and braces: each module is loaded now, or built into the UML kernel.
+  [[ -d /sys/module/${m//-/_} ]] || grep -q "/${m}.ko\$" "$MODROOT/lib/modules/$KVER/modules.builtin" ||
+    die "module $m is not loaded"
 done
 ip link set lo up || die "loopback up"
 hostname cni-uml
@@ -93,7 +99,7 @@ set -o pipefail
 node node_modules/vitest/vitest.mjs run \
   --config scripts/uml/vitest.config.ts \
   --reporter=verbose --reporter=json --outputFile.json="$OUT/results.json" \
-  "${CNI_UML_FILTERS[@]}" 2>&1 </dev/null | tee "$OUT/vitest.log"
+  "${CNI_UML_VITEST_ARGS[@]}" 2>&1 </dev/null | tee "$OUT/vitest.log"
 rc=$?
 now >"$OUT/t-done"
 finish "$rc"

@@ -9,3 +9,22 @@ export {
   probeKernelFeature,
   requireKernelFeature,
 } from './kernel-features.js';
+export {
+  type CniCommand,
+  distCniBin,
+  makeNoopPlugin,
+  noopEntry,
+  type PluginProcessResult,
+  type RunPluginOptions,
+  repoRoot,
+  runPluginProcess,
+} from './plugin.js';
+export {
+  NOOP_DEFAULT_VERSIONS,
+  type NoopCmdArgs,
+  type NoopDebug,
+  noopPlugin,
+  noopVersions,
+  readNoopDebug,
+  writeNoopDebug,
+} from './noop/noop.js';

@@ -113,7 +113,9 @@ describe('User-Mode Linux lane', () => {
     const addrs = JSON.parse(run(t, 'ip', ['-j', '-4', 'addr', 'show', 'dev', 'dummy0'])) as {
       addr_info: { local: string; prefixlen: number }[];
     }[];
-    expect(addrs[0]?.addr_info).toContainEqual(expect.objectContaining({ local: '10.99.0.1', prefixlen: 24 }));
+    expect(addrs[0]?.addr_info).toContainEqual(
+      expect.objectContaining({ local: '10.99.0.1', prefixlen: 24 }),
+    );
   });
 
   it('creates a VLAN-filtering bridge with VLAN entries on the bridge and a port', () => {
