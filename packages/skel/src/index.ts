@@ -31,6 +31,7 @@ export {
   type Handler,
   type PluginDef,
   type PluginFuncs,
+  type RawOutput,
   pluginMain,
   type RunOutput,
   runPlugin,

@@ -21,9 +21,23 @@ export interface CmdArgs {
   stdinData: Buffer;
 }
 
+/**
+ * Returned by a handler to print text verbatim (and optionally exit with a code) instead of a
+ * converted Result: for test doubles and pass-through plugins. Valid for every verb.
+ */
+export interface RawOutput {
+  rawStdout?: string;
+  rawStderr?: string;
+  /** exit with this code after printing (Go's os.Exit in a handler); skips the netns check */
+  exitCode?: number;
+}
+
 /** A verb. ADD returns the Result to print (converted to the config's cniVersion). */
 // biome-ignore lint/suspicious/noConfusingVoidType: a handler for DEL/CHECK/… returns nothing
-export type Handler = (args: CmdArgs) => Result | void | Promise<Result | void>;
+export type Handler = (args: CmdArgs) => Result | RawOutput | void | Promise<Result | RawOutput | void>;
+
+const isRaw = (v: unknown): v is RawOutput =>
+  typeof v === 'object' && v !== null && ('rawStdout' in v || 'rawStderr' in v || 'exitCode' in v);
 
 export interface PluginFuncs {
   add: Handler;
@@ -142,7 +156,7 @@ function checkNetNS(env: Env, netns: string): void {
   }
 }
 
-async function call(h: Handler | undefined, args: CmdArgs): Promise<Result | undefined> {
+async function call(h: Handler | undefined, args: CmdArgs): Promise<Result | RawOutput | undefined> {
   if (!h) return undefined;
   try {
     return (await h(args)) ?? undefined;
@@ -158,7 +172,7 @@ async function gatedVerb(
   def: PluginDef,
   h: Handler | undefined,
   args: CmdArgs,
-): Promise<void> {
+): Promise<Result | RawOutput | undefined> {
   const { version } = decodeVersion(args.stdinData);
   if (compareVersions(version, min) < 0) {
     throw new CniError(ErrCode.IncompatibleCNIVersion, `config version does not allow ${verb}`);
@@ -166,8 +180,7 @@ async function gatedVerb(
   for (const pv of def.versions) {
     if (compareVersions(pv, version) >= 0) {
       checkVersion(args.stdinData, def.versions);
-      await call(h, args);
-      return;
+      return await call(h, args);
     }
   }
   throw new CniError(ErrCode.IncompatibleCNIVersion, `plugin version does not allow ${verb}`);
@@ -221,39 +234,42 @@ async function dispatch(def: PluginDef, env: Env, readStdin: () => Promise<Buffe
     path: get('CNI_PATH'),
     stdinData,
   };
-  let stdout = '';
+  let out: Result | RawOutput | undefined;
   switch (cmd) {
-    case 'ADD': {
+    case 'ADD':
+    case 'DEL': {
       const stated = checkVersion(stdinData, def.versions);
-      const result = await call(def.add, args);
-      if (result) {
-        try {
-          stdout = formatResult(result, stated);
-        } catch (e) {
-          throw CniError.from(e);
-        }
-      }
+      out = await call(cmd === 'ADD' ? def.add : def.del, args);
+      if (isRaw(out)) return rawResult(out);
+      const stdout = out && cmd === 'ADD' ? printResult(out, stated) : '';
       checkNetNS(env, args.netns);
-      break;
+      return { exitCode: 0, stdout, stderr: '' };
     }
-    case 'DEL':
-      checkVersion(stdinData, def.versions);
-      await call(def.del, args);
-      checkNetNS(env, args.netns);
-      break;
     case 'CHECK':
-      await gatedVerb('CHECK', '0.4.0', def, def.check, args);
+      out = await gatedVerb('CHECK', '0.4.0', def, def.check, args);
       break;
     case 'GC':
-      await gatedVerb('GC', '1.1.0', def, def.gc, args);
+      out = await gatedVerb('GC', '1.1.0', def, def.gc, args);
       break;
     case 'STATUS':
-      await gatedVerb('STATUS', '1.1.0', def, def.status, args);
+      out = await gatedVerb('STATUS', '1.1.0', def, def.status, args);
       break;
     default:
       throw new CniError(ErrCode.InvalidEnvironmentVariables, `unknown CNI_COMMAND: ${cmd}`);
   }
-  return { exitCode: 0, stdout, stderr: '' };
+  return isRaw(out) ? rawResult(out) : { exitCode: 0, stdout: '', stderr: '' };
+}
+
+function rawResult(r: RawOutput): RunOutput {
+  return { exitCode: r.exitCode ?? 0, stdout: r.rawStdout ?? '', stderr: r.rawStderr ?? '' };
+}
+
+function printResult(r: Result, version: string): string {
+  try {
+    return formatResult(r, version);
+  } catch (e) {
+    throw CniError.from(e);
+  }
 }
 
 /** An error as printed by a plugin: 4-space indented `{code,msg,details}`, no newline. */
