@@ -1,0 +1,127 @@
+// firewall configuration: the reference's keys, matched case-insensitively like Go's decoder.
+import { isIP } from 'node:net';
+
+export class FirewallError extends Error {
+  constructor(
+    readonly code: number,
+    readonly msg: string,
+    readonly details?: string,
+  ) {
+    super(details ? `${msg}; ${details}` : msg);
+    this.name = 'FirewallError';
+  }
+}
+
+export const ERR_DECODING = 6;
+export const ERR_INVALID_CONFIG = 7;
+export const ERR_NOT_AVAILABLE = 50;
+export const ERR_INTERNAL = 999;
+
+export type IngressPolicy = '' | 'open' | 'same-bridge' | 'isolated';
+export type FirewallBackendName = '' | 'iptables' | 'firewalld';
+
+export interface ResultLike {
+  cniVersion?: string;
+  interfaces?: { name: string; sandbox?: string }[];
+  ips?: { address: string; interface?: number }[];
+  [k: string]: unknown;
+}
+
+export interface FirewallConf {
+  name: string;
+  cniVersion: string;
+  backend: FirewallBackendName;
+  iptablesAdminChainName: string;
+  firewalldZone: string;
+  ingressPolicy: IngressPolicy;
+  prevResult?: ResultLike;
+  /** Container addresses of prevResult, e.g. `10.0.0.2/24`. */
+  addresses: string[];
+}
+
+export function getKey(obj: Record<string, unknown> | undefined, key: string): unknown {
+  if (!obj) return undefined;
+  if (Object.hasOwn(obj, key)) return obj[key];
+  const lower = key.toLowerCase();
+  for (const k of Object.keys(obj)) if (k.toLowerCase() === lower) return obj[k];
+  return undefined;
+}
+
+function str(obj: Record<string, unknown>, key: string): string {
+  const v = getKey(obj, key);
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string')
+    throw new FirewallError(
+      ERR_DECODING,
+      'failed to load netconf',
+      `${key}: expected a string, got ${JSON.stringify(v)}`,
+    );
+  return v;
+}
+
+export function parseConf(stdin: string | Buffer): FirewallConf {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(stdin.toString());
+  } catch (err) {
+    throw new FirewallError(ERR_DECODING, 'failed to load netconf', (err as Error).message);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new FirewallError(ERR_DECODING, 'failed to load netconf', 'the configuration is not a JSON object');
+  const obj = raw as Record<string, unknown>;
+  const backend = str(obj, 'backend');
+  if (backend !== '' && backend !== 'iptables' && backend !== 'firewalld')
+    throw new FirewallError(
+      ERR_INVALID_CONFIG,
+      `unknown firewall backend ${JSON.stringify(backend)}`,
+      'backend',
+    );
+  const ingressPolicy = str(obj, 'ingressPolicy');
+  if (!['', 'open', 'same-bridge', 'isolated'].includes(ingressPolicy))
+    throw new FirewallError(
+      ERR_INVALID_CONFIG,
+      `unknown ingress policy: ${JSON.stringify(ingressPolicy)}`,
+      'ingressPolicy',
+    );
+  const admin = str(obj, 'iptablesAdminChainName') || 'CNI-ADMIN';
+  if (!/^[A-Za-z0-9_.-]{1,28}$/.test(admin) || admin.startsWith('-'))
+    throw new FirewallError(
+      ERR_INVALID_CONFIG,
+      `invalid iptablesAdminChainName ${JSON.stringify(admin)}`,
+      'a chain name is 1-28 letters, digits, "_", "." or "-"',
+    );
+  const zone = str(obj, 'firewalldZone') || 'trusted';
+  const conf: FirewallConf = {
+    name: str(obj, 'name'),
+    cniVersion: str(obj, 'cniVersion'),
+    backend: backend as FirewallBackendName,
+    iptablesAdminChainName: admin,
+    firewalldZone: zone,
+    ingressPolicy: ingressPolicy as IngressPolicy,
+    addresses: [],
+  };
+  const prev = getKey(obj, 'prevResult');
+  if (prev !== undefined && prev !== null) {
+    if (typeof prev !== 'object' || Array.isArray(prev))
+      throw new FirewallError(ERR_DECODING, 'could not parse prevResult', 'prevResult: expected an object');
+    conf.prevResult = prev as ResultLike;
+    const ips = Array.isArray(conf.prevResult.ips) ? conf.prevResult.ips : [];
+    for (const [i, ip] of ips.entries()) {
+      const a = typeof ip?.address === 'string' ? ip.address : '';
+      if (!a.includes('/') || !isIP(a.split('/')[0] ?? ''))
+        throw new FirewallError(
+          ERR_DECODING,
+          'could not parse prevResult',
+          `prevResult.ips[${i}].address: ${JSON.stringify(ip?.address)} is not an address with prefix`,
+        );
+      conf.addresses.push(a);
+    }
+  }
+  return conf;
+}
+
+/** `10.0.0.2/24` → `10.0.0.2/32`, `fd00::2/64` → `fd00::2/128` (the reference's ipString). */
+export function hostCIDR(address: string): string {
+  const ip = address.split('/')[0] as string;
+  return ip.includes(':') ? `${ip}/128` : `${ip}/32`;
+}
