@@ -287,10 +287,15 @@ async function runWith(def: PluginDef, env: Env, readStdin: () => Promise<Buffer
 
 /**
  * Run a plugin in this process: the same checks and output as pluginMain, with the given
- * environment and stdin, returning what would be printed and the exit code.
+ * environment and stdin (bytes, or a reader called only when the verb needs stdin), returning
+ * what would be printed and the exit code.
  */
-export function runPlugin(def: PluginDef, env: Env, stdin: Buffer): Promise<RunOutput> {
-  return runWith(def, env, async () => stdin);
+export function runPlugin(
+  def: PluginDef,
+  env: Env,
+  stdin: Buffer | (() => Promise<Buffer>),
+): Promise<RunOutput> {
+  return runWith(def, env, typeof stdin === 'function' ? stdin : async () => stdin);
 }
 
 async function readAllStdin(): Promise<Buffer> {
