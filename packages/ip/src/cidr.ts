@@ -33,14 +33,14 @@ const V4_OCTET = /^(?:0|[1-9][0-9]{0,2})$/;
 function parseV4Value(text: string): bigint | undefined {
   const parts = text.split('.');
   if (parts.length !== 4) return undefined;
-  let v = 0n;
+  let v = 0;
   for (const p of parts) {
     if (!V4_OCTET.test(p)) return undefined;
     const n = Number(p);
     if (n > 255) return undefined;
-    v = (v << 8n) | BigInt(n);
+    v = v * 256 + n;
   }
-  return v;
+  return BigInt(v);
 }
 
 function parseV6Value(text: string): bigint | undefined {

@@ -11,7 +11,7 @@ import {
   rangeSetContains,
   rangeSetString,
 } from './range.js';
-import type { DiskStore } from './store.js';
+import type { DiskStore, Reservation } from './store.js';
 
 /** One allocated address: the host address with the subnet's prefix, and the gateway. */
 export interface IPConfig {
@@ -82,8 +82,11 @@ export class IPAllocator {
    * the gateway or taken), otherwise the next free one in round-robin order. Without a
    * requested address, a container+ifname that already holds an address of this set is an
    * error ("duplicate allocation is not allowed").
+   *
+   * `snapshot` is `store.reservations()` taken under the same lock hold, to share one
+   * directory scan between the range sets of one ADD.
    */
-  get(id: string, ifname: string, requested?: IP): IPConfig {
+  get(id: string, ifname: string, requested?: IP, snapshot?: readonly Reservation[]): IPConfig {
     const setText = () => rangeSetString(this.rangeSet);
     if (requested) {
       const r = rangeFor(this.rangeSet, requested);
@@ -102,7 +105,9 @@ export class IPAllocator {
     const match = `${id.trim()}\r\n${ifname}`;
     const legacy = id.trim();
     const taken = new Set<string>();
-    for (const res of this.store.reservations((ip) => rangeSetContains(this.rangeSet, ip))) {
+    const inSet = (ip: IP) => rangeSetContains(this.rangeSet, ip);
+    const records = snapshot ? snapshot.filter((r) => inSet(r.ip)) : this.store.reservations(inSet);
+    for (const res of records) {
       if (res.content === match || res.content === legacy) {
         throw new AllocationError(
           `${formatIP(res.ip)} has been allocated to ${id}, duplicate allocation is not allowed`,

@@ -12,6 +12,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
   renameSync,
   statSync,
   unlinkSync,
@@ -28,6 +29,7 @@ export const LOCK_FILE = 'lock';
 export const LINE_BREAK = '\r\n';
 /** Our own temporary files (content written before the exclusive link into place). */
 const TMP_PREFIX = '.cni-ts-tmp.';
+const RECORD_BUF = Buffer.allocUnsafe(4096);
 
 /** A name that cannot be used as (part of) a path in the store. */
 export class StoreNameError extends Error {
@@ -79,11 +81,8 @@ export interface Reservation {
   /** File name as found on disk. */
   readonly name: string;
   readonly ip: IP;
-  /** Trimmed content; "" for an empty or unreadable file. */
+  /** Trimmed content; "" for an empty or unreadable file. `parseRecord` splits it. */
   readonly content: string;
-  /** Container ID (first line) and interface name (second line, "" in legacy files). */
-  readonly id: string;
-  readonly ifname: string;
 }
 
 function isErrno(err: unknown, code: string): boolean {
@@ -253,16 +252,33 @@ export class DiskStore {
       const ip = parseIP(name);
       if (!ip) continue;
       if (filter && !filter(ip)) continue;
-      let content = '';
-      try {
-        content = readFileSync(join(this.dir, name), 'utf8').trim();
-      } catch {
-        // EISDIR, EACCES, vanished: no owner, but the name still marks the address taken.
-      }
-      const { id, ifname } = parseRecord(content);
-      out.push({ name, ip, content, id, ifname });
+      out.push({ name, ip, content: this.readRecord(name) });
     }
     return out;
+  }
+
+  /**
+   * Trimmed content of one record; "" when it cannot be read (EISDIR, EACCES, vanished): no
+   * owner, but the name still marks the address taken. One open/read/close into a shared
+   * buffer, as records are small; a larger file is read whole.
+   */
+  private readRecord(name: string): string {
+    const path = join(this.dir, name);
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch {
+      return '';
+    }
+    try {
+      const n = readSync(fd, RECORD_BUF, 0, RECORD_BUF.length, 0);
+      if (n < RECORD_BUF.length) return RECORD_BUF.toString('utf8', 0, n).trim();
+      return readFileSync(fd, 'utf8').trim();
+    } catch {
+      return '';
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** Names of entries that denote an address (taken, whatever their content). */
@@ -318,6 +334,24 @@ export class DiskStore {
   }
 
   /**
+   * Release a container's records in one pass over the directory: its `id\r\nifname`
+   * records, and its legacy `id`-only records when `legacy` is "always", or when it is
+   * "fallback" and no `id\r\nifname` record exists. (The reference releases once per range
+   * set, so with two or more sets legacy records always go: "always" gives that result in
+   * one pass.)
+   */
+  releaseOwner(id: string, ifname: string, legacy: 'always' | 'fallback'): IP[] {
+    const match = `${id.trim()}${LINE_BREAK}${ifname}`;
+    const old = id.trim();
+    const all = this.reservations();
+    const hits = all.filter((r) => r.content === match);
+    if (legacy === 'always' || hits.length === 0) hits.push(...all.filter((r) => r.content === old));
+    const released: IP[] = [];
+    for (const r of hits) if (this.releaseName(r.name)) released.push(r.ip);
+    return released;
+  }
+
+  /**
    * Garbage collection (CNI 1.1 GC): release every record whose owner is not a valid
    * attachment. Records are `id\r\nifname` (kept when that pair is valid) or legacy `id`
    * only (kept when any attachment has that container ID). A record naming nobody (empty,
@@ -332,9 +366,8 @@ export class DiskStore {
     }
     const released: Reservation[] = [];
     for (const r of this.reservations()) {
-      const keep = r.content.includes('\n')
-        ? pairs.has(`${r.id}${LINE_BREAK}${r.ifname}`)
-        : ids.has(r.content);
+      const { id, ifname } = parseRecord(r.content);
+      const keep = r.content.includes('\n') ? pairs.has(`${id}${LINE_BREAK}${ifname}`) : ids.has(r.content);
       if (keep) continue;
       if (this.releaseName(r.name)) released.push(r);
     }

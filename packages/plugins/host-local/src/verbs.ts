@@ -84,13 +84,15 @@ export function add(stdin: Obj, containerID: string, ifname: string, cniArgs: st
     };
     const pending = [...conf.requested];
     try {
+      // One directory scan for every range set: the sets cannot overlap, and we hold the lock.
+      const snapshot = store.reservations();
       for (const [idx, set] of conf.ranges.entries()) {
         const alloc = new IPAllocator(set, store, idx);
         const at = pending.findIndex((ip) => rangeSetContains(set, ip));
         const requested = at >= 0 ? pending.splice(at, 1)[0] : undefined;
         let got: ReturnType<IPAllocator['get']>;
         try {
-          got = alloc.get(containerID, ifname, requested);
+          got = alloc.get(containerID, ifname, requested, snapshot);
         } catch (err) {
           if (err instanceof AllocationError)
             throw new CniError(ErrCode.Internal, `failed to allocate for range ${idx}: ${err.message}`);
@@ -123,10 +125,9 @@ export function del(stdin: Obj, containerID: string, ifname: string, cniArgs: st
   const store = openStore(conf);
   try {
     store.withLock(() => {
-      // As the reference: one release per range set, so a second pass also removes legacy
-      // id-only records of the container.
-      for (const [idx, set] of conf.ranges.entries())
-        new IPAllocator(set, store, idx).release(containerID, ifname);
+      // The reference releases once per range set, so with two or more sets a container's
+      // legacy id-only records go too; one pass gives the same result.
+      store.releaseOwner(containerID, ifname, conf.ranges.length > 1 ? 'always' : 'fallback');
     });
   } catch (err) {
     if (err instanceof CniError) throw err;

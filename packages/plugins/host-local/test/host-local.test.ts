@@ -8,6 +8,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -229,12 +230,24 @@ describe('a process killed in the middle of ADD', () => {
     // A /16 with many addresses taken makes ADD long enough to be killed inside it.
     const c = conf('1.0.0', { subnet: '10.63.0.0/16' });
     mkdirSync(netDir(), { recursive: true });
+    writeFileSync(join(netDir(), 'lock'), '');
     for (let i = 0; i < 8000; i++) {
       const n = i + 2;
       writeFileSync(join(netDir(), `10.63.${n >> 8}.${n & 255}`), `filler${i}\r\neth0`);
     }
-    const delays = [5, 20, 40, 60, 80, 100, 120, 150, 200, 250];
-    for (const [k, delay] of delays.entries()) {
+    const lockIno = statSync(join(netDir(), 'lock')).ino;
+    /** Does `pid` hold a flock on our lock file right now (from /proc/locks)? */
+    const holdsLock = (pid: number) =>
+      readFileSync('/proc/locks', 'utf8')
+        .split('\n')
+        .some((l) => {
+          const f = l.trim().split(/\s+/);
+          return f[1] === 'FLOCK' && f[4] === String(pid) && f[5]?.split(':')[2] === String(lockIno);
+        });
+    // Fixed delays hit start-up, scan and write; "lock" kills exactly while the lock is held.
+    const plan: (number | 'lock')[] = [5, 20, 40, 60, 80, 120, 200, 'lock', 'lock', 'lock', 'lock', 'lock'];
+    let killedHolding = 0;
+    for (const [k, when] of plan.entries()) {
       const id = `victim-${k}`;
       const child = spawn(bin, [], {
         env: {
@@ -247,9 +260,21 @@ describe('a process killed in the middle of ADD', () => {
         },
         stdio: ['pipe', 'ignore', 'ignore'],
       });
-      const done = new Promise((r) => child.on('close', r));
+      let exited = false;
+      const done = new Promise((r) =>
+        child.on('close', () => {
+          exited = true;
+          r(undefined);
+        }),
+      );
       child.stdin.end(JSON.stringify(c));
-      await new Promise((r) => setTimeout(r, delay));
+      if (when === 'lock') {
+        const pid = child.pid ?? -1;
+        while (!exited && !holdsLock(pid)) await new Promise((r) => setImmediate(r));
+        if (!exited && holdsLock(pid)) killedHolding++;
+      } else {
+        await new Promise((r) => setTimeout(r, when));
+      }
       child.kill('SIGKILL');
       await done;
       // The next ADD must neither block nor fail; the victim's DEL must succeed.
@@ -267,6 +292,7 @@ describe('a process killed in the middle of ADD', () => {
     }
     const owners = records().map((n) => readFileSync(join(netDir(), n), 'utf8'));
     expect(owners.filter((o) => o.startsWith('victim-'))).toEqual([]);
-    expect(owners.filter((o) => o.startsWith('after-'))).toHaveLength(delays.length);
+    expect(owners.filter((o) => o.startsWith('after-'))).toHaveLength(plan.length);
+    expect(killedHolding).toBeGreaterThan(0);
   }, 180_000);
 });
