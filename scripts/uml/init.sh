@@ -1,105 +1,122 @@
 #!/bin/bash
 # PID 1 of the User-Mode Linux guest booted by scripts/uml/run.sh. Not meant to be run by hand.
 #
-# The guest's root is the host's filesystem (hostfs): every write to it lands in a host file.
-# So before anything runs, private tmpfs go over /run, /tmp, /dev/shm and /lib/modules, and the
-# host's work dir (CNI_UML_WORK, from the kernel command line) and the repository are bind-mounted
-# under /run/cni-uml. The lane's exit code leaves through <work>/rc; no rc file means failure.
+# The kernel boots with the host's filesystem as root (hostfs): a write there would land in the
+# host's files, as root. So stage 1 builds a private root and leaves the host's one behind:
+#   overlay (lower: the host's /, read-only in effect; upper: guest tmpfs)
+#   + tmpfs on /run, /tmp, /dev/shm; proc, sysfs, devtmpfs, devpts
+#   + the host's work dir (CNI_UML_WORK, from the kernel command line) bound at /run/cni-uml/work:
+#     the ONLY place where the guest writes to the host (exit code, results, logs)
+#   + the repository (its overlay view) bound at /run/cni-uml/repo,
+# then pivot_root into it and detach the old root. Stage 2 loads the modules and runs vitest.
+# The lane's exit code leaves through <work>/rc; no rc file means failure.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 set -u
 
-now() { date +%s.%N; }
 say() { echo "uml-lane: $*"; }
 
+OUT=${CNI_UML_WORK:-}
 finish() {
   local rc=$1
-  if [[ -d $OUT ]]; then
+  if [[ -n $OUT && -d $OUT ]]; then
+    dmesg >"$OUT/dmesg.log" 2>&1
     echo "$rc" >"$OUT/rc.tmp" && mv -f "$OUT/rc.tmp" "$OUT/rc"
   else
     say "cannot report exit code $rc: no work dir"
   fi
-  [[ -d $OUT ]] && dmesg >"$OUT/dmesg.log" 2>&1
   sync
   halt -f
-  # halt -f does not return; if it does, make the kernel stop by ending PID 1.
-  exit "$rc"
+  exit "$rc" # not reached; if it were, ending PID 1 stops the kernel too
 }
 die() {
   say "FAILED: $*"
   dmesg 2>/dev/null | tail -n 20 | sed 's/^/uml-lane: dmesg: /'
   finish 1
 }
+now() { date +%s.%N; }
 
-OUT=${CNI_UML_WORK:-}
-[[ -n $OUT && -d $OUT ]] || die "CNI_UML_WORK is not a directory: '${OUT}'"
-now >"$OUT/t-init"
+stage1() {
+  [[ -n $OUT && -d $OUT ]] || die "CNI_UML_WORK is not a directory: '${OUT}'"
+  now >"$OUT/t-init"
+  # shellcheck disable=SC1091
+  source "$OUT/env" || die "read $OUT/env"
+  local repo_host=${CNI_UML_REPO_HOST:?} kver new stage=/dev/.cni-uml
+  mount -t proc proc /proc || die "mount /proc"
+  mount -t sysfs sysfs /sys || die "mount /sys"
+  # devtmpfs is on /dev (CONFIG_DEVTMPFS_MOUNT) and belongs to the guest: stage there.
+  grep -q ' /dev devtmpfs ' /proc/mounts || mount -t devtmpfs devtmpfs /dev || die "mount /dev"
+  mkdir -p "$stage" && mount -t tmpfs -o mode=0700 cni-uml "$stage" || die "mount $stage"
+  mkdir -p "$stage/upper" "$stage/ovlwork" "$stage/root" "$stage/modroot/lib/modules"
+  kver=$(uname -r)
+  [[ -d /usr/lib/uml/modules/$kver ]] || die "no modules for the UML kernel $kver in /usr/lib/uml/modules"
+  ln -s "/usr/lib/uml/modules/$kver" "$stage/modroot/lib/modules/$kver"
+  grep -qw overlay /proc/filesystems || modprobe -d "$stage/modroot" overlay || die "modprobe overlay"
 
-mount -t proc proc /proc || die "mount /proc"
-mount -t sysfs sysfs /sys || die "mount /sys"
-# devtmpfs is mounted on /dev by the kernel (CONFIG_DEVTMPFS_MOUNT); make sure.
-grep -q ' /dev devtmpfs ' /proc/mounts || mount -t devtmpfs devtmpfs /dev || die "mount /dev"
+  new=$stage/root
+  mount -t overlay -o "lowerdir=/,upperdir=$stage/upper,workdir=$stage/ovlwork" cni-uml-root "$new" ||
+    die "mount the overlay root"
+  mount -t proc proc "$new/proc" || die "mount new /proc"
+  mount -t sysfs sysfs "$new/sys" || die "mount new /sys"
+  mount -t devtmpfs devtmpfs "$new/dev" || die "mount new /dev"
+  mount -t tmpfs -o mode=0755 run "$new/run" || die "mount /run"
+  mkdir -p "$new/run/cni-uml/work" "$new/run/cni-uml/repo" "$new/dev/shm" "$new/dev/pts"
+  mount --bind "$OUT" "$new/run/cni-uml/work" || die "bind the work dir $OUT"
+  # Bind the repository before /tmp is covered: it may live under the host's /tmp (CI clones).
+  mount --bind "$new$repo_host" "$new/run/cni-uml/repo" || die "bind the repository $repo_host"
+  mount -t tmpfs -o mode=1777 tmp "$new/tmp" || die "mount /tmp"
+  mount -t tmpfs -o mode=1777 shm "$new/dev/shm" || die "mount /dev/shm"
+  mount -t devpts -o newinstance,ptmxmode=0666 devpts "$new/dev/pts" || die "mount /dev/pts"
 
-# Stage the host dirs on the guest-private /dev before /run and /tmp are covered (the work dir
-# and the repository may well live under the host's /tmp).
-# shellcheck disable=SC1091
-source "$OUT/env" || die "read $OUT/env"
-REPO_HOST=${CNI_UML_REPO_HOST:?}
-mkdir -p /dev/.cni-uml/work /dev/.cni-uml/repo || die "mkdir /dev/.cni-uml"
-mount --bind "$OUT" /dev/.cni-uml/work || die "bind $OUT"
-mount --bind "$REPO_HOST" /dev/.cni-uml/repo || die "bind $REPO_HOST"
+  mkdir -p "$new/.cni-uml-oldroot"
+  cd "$new" || die "cd $new"
+  pivot_root . .cni-uml-oldroot || die "pivot_root"
+  exec chroot . /bin/bash /run/cni-uml/repo/scripts/uml/init.sh --stage2
+}
 
-mount -t tmpfs -o mode=0755 run /run || die "mount /run"
-mount -t tmpfs -o mode=1777 tmp /tmp || die "mount /tmp"
-mkdir -p /run/cni-uml/work /run/cni-uml/repo /dev/shm /dev/pts
-mount --move /dev/.cni-uml/work /run/cni-uml/work || die "move work dir"
-mount --move /dev/.cni-uml/repo /run/cni-uml/repo || die "move repo"
-rmdir /dev/.cni-uml/work /dev/.cni-uml/repo /dev/.cni-uml
-OUT=/run/cni-uml/work
-REPO=/run/cni-uml/repo
-mount -t tmpfs -o mode=1777 shm /dev/shm || die "mount /dev/shm"
-mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts || die "mount /dev/pts"
-# /var/run is a symlink to /run on Debian; if it is a directory, cover it with /run.
-if [[ ! -L /var/run ]]; then mount --bind /run /var/run || die "bind /var/run"; fi
-# As systemd hosts do: shared propagation, so netns bind mounts under /run/netns propagate to
-# mount namespaces made later (`ip netns exec`, runtimes).
-mount --make-rshared / || die "make / rshared"
+stage2() {
+  OUT=/run/cni-uml/work
+  local repo=/run/cni-uml/repo kver
+  umount -l /.cni-uml-oldroot || die "detach the host's root"
+  rmdir /.cni-uml-oldroot
+  # shellcheck disable=SC1091
+  source "$OUT/env" || die "read $OUT/env"
+  # /var/run is a symlink to /run on Debian; if it is a directory, cover it with /run.
+  if [[ ! -L /var/run ]]; then mount --bind /run /var/run || die "bind /var/run"; fi
+  # As systemd hosts do: shared propagation, so netns bind mounts under /run/netns propagate to
+  # mount namespaces made later (`ip netns exec`, runtimes).
+  mount --make-rshared / || die "make / rshared"
 
-# Modules: the host has no /lib/modules/<UML version> (and the guest must not create one on the
-# host's disk), so a private module root under /run points at the UML kernel's modules, and the
-# kernel's on-demand loader (kernel.modprobe: rtnl-link-*, nft-*, …) uses it too.
-KVER=$(uname -r)
-[[ -d /usr/lib/uml/modules/$KVER ]] || die "no modules for the UML kernel $KVER in /usr/lib/uml/modules"
-MODROOT=/run/cni-uml/modroot
-mkdir -p "$MODROOT/lib/modules"
-ln -s "/usr/lib/uml/modules/$KVER" "$MODROOT/lib/modules/$KVER"
-MODPROBE=$(command -v modprobe) || die "modprobe not found"
-printf '#!/bin/sh\nexec %s -d %s "$@"\n' "$MODPROBE" "$MODROOT" >/run/cni-uml/modprobe
-chmod 0755 /run/cni-uml/modprobe
-echo /run/cni-uml/modprobe >/proc/sys/kernel/modprobe || die "set kernel.modprobe"
-# shellcheck disable=SC2086 # a list of module names
-modprobe -d "$MODROOT" -a ${CNI_UML_MODULES:?} || die "modprobe of: ${CNI_UML_MODULES} (kernel $KVER)"
-for m in ${CNI_UML_MODULES}; do
-  # Belt and braces: each module is loaded now, or built into the UML kernel.
-  [[ -d /sys/module/${m//-/_} ]] || grep -q "/${m}.ko\$" "$MODROOT/lib/modules/$KVER/modules.builtin" ||
-    die "module $m is not loaded"
-done
-ip link set lo up || die "loopback up"
-hostname cni-uml
-now >"$OUT/t-ready"
-say "kernel $KVER, modules: ${CNI_UML_MODULES}"
+  # Modules: /lib/modules/<UML version> exists only in the private root, so both modprobe and
+  # the kernel's on-demand loading (rtnl-link-*, nft-*, …) find the UML kernel's modules.
+  kver=$(uname -r)
+  mkdir -p /lib/modules && ln -sfn "/usr/lib/uml/modules/$kver" "/lib/modules/$kver" || die "link modules"
+  # shellcheck disable=SC2086 # a list of module names
+  modprobe -a ${CNI_UML_MODULES:?} || die "modprobe of: ${CNI_UML_MODULES} (kernel $kver)"
+  for m in ${CNI_UML_MODULES}; do
+    # Each module is loaded now, or built into the UML kernel.
+    [[ -d /sys/module/${m//-/_} ]] || grep -q "/${m}.ko\$" "/lib/modules/$kver/modules.builtin" ||
+      die "module $m is not loaded"
+  done
+  ip link set lo up || die "loopback up"
+  hostname cni-uml
+  now >"$OUT/t-ready"
+  say "kernel $kver, private root, modules: ${CNI_UML_MODULES}"
 
-export HOME=/tmp/home TMPDIR=/tmp CNI_TS_REPO=$REPO
-mkdir -p "$HOME"
-cd "$REPO" || die "cd $REPO"
-[[ -f node_modules/vitest/vitest.mjs ]] || die "vitest is not installed in $REPO_HOST/node_modules (run pnpm install)"
+  export HOME=/tmp/home TMPDIR=/tmp CNI_TS_REPO=$repo
+  mkdir -p "$HOME"
+  cd "$repo" || die "cd $repo"
+  [[ -f node_modules/vitest/vitest.mjs ]] || die "vitest is not installed in the repository (run pnpm install)"
 
-# A pipe, not the console, as vitest's stdout: plain line output, copied to the host's stdout
-# (the console) and to <work>/vitest.log.
-set -o pipefail
-node node_modules/vitest/vitest.mjs run \
-  --config scripts/uml/vitest.config.ts \
-  --reporter=verbose --reporter=json --outputFile.json="$OUT/results.json" \
-  "${CNI_UML_VITEST_ARGS[@]}" 2>&1 </dev/null | tee "$OUT/vitest.log"
-rc=$?
-now >"$OUT/t-done"
-finish "$rc"
+  # A pipe, not the console, as vitest's stdout: plain line output, copied to the host's stdout
+  # (the console) and to <work>/vitest.log.
+  set -o pipefail
+  node node_modules/vitest/vitest.mjs run \
+    --config scripts/uml/vitest.config.ts \
+    --reporter=verbose --reporter=json --outputFile.json="$OUT/results.json" \
+    "${CNI_UML_VITEST_ARGS[@]}" 2>&1 </dev/null | tee "$OUT/vitest.log"
+  local rc=$?
+  now >"$OUT/t-done"
+  finish "$rc"
+}
+
+if [[ ${1:-} == --stage2 ]]; then stage2; else stage1; fi

@@ -11,6 +11,7 @@ const root = resolve(import.meta.dirname, '..', '..');
 export const DEFAULT_INCLUDE = [
   '{packages,packages/plugins,tooling}/*/{src,test}/**/*.uml.test.ts',
   'tests/**/*.uml.test.ts',
+  'scripts/uml/*.uml.test.ts',
 ];
 
 function include(): string[] {

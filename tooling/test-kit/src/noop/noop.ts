@@ -39,6 +39,8 @@ export interface NoopDebug {
   Env?: Record<string, string>;
   /** written by the plugin: stdin as text */
   Stdin?: string;
+  /** written by the plugin: the pid it ran in (the caller's own pid when run in process) */
+  Pid?: number;
 }
 
 export interface NoopCmdArgs {
@@ -103,7 +105,8 @@ export function noopVersions(env: Record<string, string | undefined>, stdin: Buf
   return readNoopDebug(path).ReportVersionSupport ?? NOOP_DEFAULT_VERSIONS;
 }
 
-function behave(command: Command, args: CmdArgs, env: Record<string, string | undefined>): RawOutput {
+function behave(command: Command, args: CmdArgs): RawOutput {
+  const env = args.env ?? process.env;
   const conf = parseNetConf(args.stdinData);
   const path = debugPath(args.stdinData, args.args);
   if (path === '') {
@@ -124,6 +127,7 @@ function behave(command: Command, args: CmdArgs, env: Record<string, string | un
     Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
   );
   debug.Stdin = args.stdinData.toString();
+  debug.Pid = process.pid;
   writeNoopDebug(path, debug);
 
   const commandLog = getKey(conf.raw, 'commandLog');
@@ -134,11 +138,13 @@ function behave(command: Command, args: CmdArgs, env: Record<string, string | un
     writeFileSync(commandLog, JSON.stringify(log));
   }
 
-  if (debug.ReportStderr) process.stderr.write(debug.ReportStderr);
   const out: RawOutput = {};
   if (debug.ReportError) {
+    // An error reply has no stderr channel of its own: write it directly, as Go's noop does.
+    if (debug.ReportStderr) process.stderr.write(debug.ReportStderr);
     throw new CniError(debug.ReportErrorCode || ErrCode.Internal, debug.ReportError);
   }
+  if (debug.ReportStderr) out.rawStderr = debug.ReportStderr;
   if (debug.ReportResult === 'PASSTHROUGH' || debug.ReportResult === 'INJECT-DNS') {
     if (!conf.prevResult) throw new Error('failed to convert result: no prevResult in the config');
     let prev: Result = conf.prevResult;
@@ -172,10 +178,10 @@ export function noopPlugin(
     type: 'noop',
     versions: noopVersions(env, stdin),
     about: 'CNI noop plugin v0.7.0',
-    add: (a) => behave('ADD', a, env),
-    del: (a) => behave('DEL', a, env),
-    check: (a) => behave('CHECK', a, env),
-    gc: (a) => behave('GC', a, env),
-    status: (a) => behave('STATUS', a, env),
+    add: (a) => behave('ADD', a),
+    del: (a) => behave('DEL', a),
+    check: (a) => behave('CHECK', a),
+    gc: (a) => behave('GC', a),
+    status: (a) => behave('STATUS', a),
   };
 }
