@@ -235,6 +235,7 @@ describe('dispatcher: ADD', () => {
         args: 'K=V',
         path: '/opt/cni/bin',
         stdinData: conf({ cniVersion: v }),
+        env: { ...baseEnv, CNI_COMMAND: 'ADD', CNI_ARGS: 'K=V' },
       });
     });
   }

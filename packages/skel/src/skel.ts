@@ -19,6 +19,8 @@ export interface CmdArgs {
   args: string;
   path: string;
   stdinData: Buffer;
+  /** the whole environment the plugin was run with (set by the dispatcher) */
+  env?: Record<string, string | undefined>;
 }
 
 /**
@@ -233,6 +235,7 @@ async function dispatch(def: PluginDef, env: Env, readStdin: () => Promise<Buffe
     args: get('CNI_ARGS'),
     path: get('CNI_PATH'),
     stdinData,
+    env,
   };
   let out: Result | RawOutput | undefined;
   switch (cmd) {
