@@ -7,12 +7,19 @@ import type { NetNS } from '@cni/ns';
 
 const FALLBACK_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 const found = new Map<string, string | null>();
+let searchDirs: readonly string[] | null = null;
+
+/** Search only these directories for binaries (null: PATH, then the usual sbin directories). */
+export function setBinaryDirs(dirs: readonly string[] | null): void {
+  searchDirs = dirs;
+  found.clear();
+}
 
 /** The absolute path of a binary in PATH (then the usual sbin directories), or null. */
 export function findBinary(name: string): string | null {
   const cached = found.get(name);
   if (cached !== undefined) return cached;
-  const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), ...FALLBACK_PATH];
+  const dirs = searchDirs ?? [...(process.env.PATH ?? '').split(':').filter(Boolean), ...FALLBACK_PATH];
   let hit: string | null = null;
   for (const d of dirs) {
     const p = join(d, name);

@@ -1,5 +1,5 @@
 export { type Backend, detectBackend, isBackend, supportsIPTables, supportsNFTables } from './detect.js';
-export { type ExecResult, execIn, findBinary } from './exec.js';
+export { type ExecResult, execIn, findBinary, setBinaryDirs } from './exec.js';
 export {
   formatChainName,
   formatChainNameWithPrefix,

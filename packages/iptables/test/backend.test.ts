@@ -6,6 +6,7 @@ import {
   Nft,
   canonicalRule,
   detectBackend,
+  setBinaryDirs,
   splitWords,
   supportsIPTables,
   supportsNFTables,
@@ -130,5 +131,17 @@ describe('nftables backend', () => {
     expect(supportsNFTables(a.ns)).toBe(true);
     expect(detectBackend('nftables', a.ns)).toBe('nftables');
     expect(detectBackend(null, a.ns)).toBe('iptables');
+  });
+
+  it('without the iptables binary, nftables is detected (reference #1280)', () => {
+    const a = ns();
+    setBinaryDirs(['/nonexistent']);
+    try {
+      expect(supportsIPTables(a.ns)).toBe(false);
+      expect(detectBackend(null, a.ns)).toBe('nftables');
+      expect(detectBackend('iptables', a.ns)).toBe('iptables');
+    } finally {
+      setBinaryDirs(null);
+    }
   });
 });

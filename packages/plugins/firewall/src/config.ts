@@ -1,16 +1,9 @@
+import { CniError } from '@cni/skel';
 // firewall configuration: the reference's keys, matched case-insensitively like Go's decoder.
 import { isIP } from 'node:net';
 
-export class FirewallError extends Error {
-  constructor(
-    readonly code: number,
-    readonly msg: string,
-    readonly details?: string,
-  ) {
-    super(details ? `${msg}; ${details}` : msg);
-    this.name = 'FirewallError';
-  }
-}
+/** A CNI error of this plugin (a skel CniError: printed as {code, msg, details}). */
+export class FirewallError extends CniError {}
 
 export const ERR_DECODING = 6;
 export const ERR_INVALID_CONFIG = 7;

@@ -1,17 +1,10 @@
+import { CniError } from '@cni/skel';
 // portmap configuration: the reference's keys, matched case-insensitively like Go's JSON decoder.
 import { type Backend, detectBackend } from '@cni/iptables';
 import { isIP } from 'node:net';
 
-export class PortmapError extends Error {
-  constructor(
-    readonly code: number,
-    readonly msg: string,
-    readonly details?: string,
-  ) {
-    super(details ? `${msg}; ${details}` : msg);
-    this.name = 'PortmapError';
-  }
-}
+/** A CNI error of this plugin (a skel CniError: printed as {code, msg, details}). */
+export class PortmapError extends CniError {}
 
 export const ERR_DECODING = 6;
 export const ERR_INVALID_CONFIG = 7;

@@ -27,3 +27,26 @@ export {
   routableHostIF,
   type VerbOptions,
 } from './verbs.js';
+
+import { type CmdArgs as SkelArgs, type PluginDef, parseResult, type Result, versionsFrom } from '@cni/skel';
+import { getKey as key } from './config.js';
+import * as verbs from './verbs.js';
+
+function toResult(prev: Record<string, unknown>, stdin: Buffer): Result {
+  const conf = JSON.parse(stdin.toString()) as Record<string, unknown>;
+  const version = key(conf, 'cniVersion');
+  return parseResult(prev, typeof version === 'string' && version ? version : undefined);
+}
+
+/** The plugin for @cni/skel's pluginMain / runPlugin (all spec versions, as the reference). */
+export const plugin: PluginDef = {
+  type: 'portmap',
+  versions: versionsFrom('0.1.0'),
+  about: 'CNI portmap plugin',
+  add: (a: SkelArgs) =>
+    toResult(verbs.cmdAdd(a, { log: (m) => process.stderr.write(`${m}\n`) }), a.stdinData),
+  del: (a: SkelArgs) => verbs.cmdDel(a),
+  check: (a: SkelArgs) => verbs.cmdCheck(a),
+  gc: (a: SkelArgs) => verbs.cmdGC(a),
+  status: (a: SkelArgs) => verbs.cmdStatus(a),
+};

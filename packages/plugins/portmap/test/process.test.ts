@@ -1,0 +1,182 @@
+import { spawnSync } from 'node:child_process';
+// portmap as a real process (env + stdin → stdout), for every spec version it claims.
+import {
+  destroyNetNS,
+  makeNetNS,
+  type PluginProcessResult,
+  type RunPluginOptions,
+  runPluginProcess,
+  type TestNetNS,
+} from '@cni-internal/test-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundle } from './bundle.js';
+import { sh } from './env.js';
+
+let entry: string;
+let host: TestNetNS;
+let ctr: TestNetNS;
+beforeAll(() => {
+  entry = bundle(new URL('../src/main.ts', import.meta.url).pathname);
+  host = makeNetNS('pmproc');
+  ctr = makeNetNS('pmctr');
+});
+afterAll(() => {
+  destroyNetNS(host);
+  destroyNetNS(ctr);
+});
+
+/** Run the plugin with the host namespace as its own (the child is forked inside it). */
+function run(opts: RunPluginOptions): Promise<PluginProcessResult> {
+  let p: Promise<PluginProcessResult> | undefined;
+  host.run(() => {
+    p = runPluginProcess(entry, { ...opts, env: { NODE_EXTRA_CA_CERTS: undefined, ...opts.env } });
+  });
+  return p as Promise<PluginProcessResult>;
+}
+
+function prev(version: string) {
+  const old = version.startsWith('0.');
+  return {
+    cniVersion: version,
+    interfaces: [{ name: 'eth0', sandbox: '/run/netns/x' }],
+    ips: [{ ...(old ? { version: '4' } : {}), address: '10.66.0.2/24', interface: 0, gateway: '10.66.0.1' }],
+    dns: {},
+  };
+}
+
+const VERSIONS = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'];
+
+describe('portmap process', () => {
+  it('VERSION lists every spec version', async () => {
+    const r = await run({ command: 'VERSION', stdin: '{}' });
+    expect(r.code).toBe(0);
+    expect(r.json.supportedVersions).toEqual(VERSIONS);
+  });
+
+  it.each(['0.3.1', '0.4.0', '1.0.0', '1.1.0'])('ADD/CHECK/DEL with cniVersion %s', async (v) => {
+    const conf = {
+      cniVersion: v,
+      name: 'proc',
+      type: 'portmap',
+      backend: 'iptables',
+      runtimeConfig: { portMappings: [{ hostPort: 7070, containerPort: 70, protocol: 'tcp' }] },
+      prevResult: prev(v),
+    };
+    const add = await run({ command: 'ADD', containerID: `p-${v}`, netns: ctr.path, stdin: conf });
+    expect(add.stderr).toBe('');
+    expect(add.code).toBe(0);
+    expect(add.json.cniVersion).toBe(v);
+    expect(add.json.ips[0].address).toBe('10.66.0.2/24');
+    expect(sh(host, 'iptables-save', '-t', 'nat')).toContain(`id: \\"p-${v}\\"`);
+    if (v !== '0.3.1') {
+      const check = await run({ command: 'CHECK', containerID: `p-${v}`, netns: ctr.path, stdin: conf });
+      expect(check.code).toBe(0);
+    }
+    const del = await run({ command: 'DEL', containerID: `p-${v}`, netns: ctr.path, stdin: conf });
+    expect(del.code).toBe(0);
+    expect(sh(host, 'iptables-save', '-t', 'nat')).not.toContain(`p-${v}`);
+  });
+
+  it('bad input gets a CNI error naming the key and value', async () => {
+    const base = { cniVersion: '1.0.0', name: 'proc', type: 'portmap', prevResult: prev('1.0.0') };
+    const cases: [object, number, RegExp][] = [
+      [
+        { ...base, runtimeConfig: { portMappings: [{ hostPort: 0, containerPort: 80, protocol: 'tcp' }] } },
+        7,
+        /Invalid host port number: 0/,
+      ],
+      [
+        {
+          ...base,
+          runtimeConfig: { portMappings: [{ hostPort: 80, containerPort: 70000, protocol: 'tcp' }] },
+        },
+        7,
+        /70000/,
+      ],
+      [{ ...base, markMasqBit: 40 }, 7, /MasqMarkBit must be between 0 and 31/],
+      [
+        { ...base, markMasqBit: 1, externalSetMarkChain: 'X' },
+        7,
+        /Cannot specify externalSetMarkChain and markMasqBit/,
+      ],
+      [{ ...base, backend: 'pf' }, 7, /unrecognized backend "pf"/],
+      [{ ...base, snat: 'yes' }, 6, /snat: expected a boolean, got "yes"/],
+      [
+        {
+          ...base,
+          backend: 'iptables',
+          conditionsV4: ['ip saddr 1.2.3.4'],
+          runtimeConfig: { portMappings: [{ hostPort: 1, containerPort: 1, protocol: 'tcp' }] },
+        },
+        7,
+        /iptables backend was requested but configuration contains nftables-specific options \[conditionsV4\]/,
+      ],
+    ];
+    for (const [conf, code, msg] of cases) {
+      const r = await run({ command: 'ADD', containerID: 'bad', netns: ctr.path, stdin: conf });
+      expect(r.code).toBe(1);
+      expect(r.json.code).toBe(code);
+      expect(`${r.json.msg} ${r.json.details ?? ''}`).toMatch(msg);
+      expect(r.stdout).not.toMatch(/\n\s+at /);
+    }
+    const noPrev = await run({
+      command: 'ADD',
+      containerID: 'x',
+      netns: ctr.path,
+      stdin: { cniVersion: '1.0.0', name: 'p', type: 'portmap' },
+    });
+    expect(noPrev.json.msg).toBe('must be called as chained plugin');
+  });
+
+  it('STATUS and GC (1.1.0)', async () => {
+    const conf = (ids: string[]) => ({
+      cniVersion: '1.1.0',
+      name: 'gcnet',
+      type: 'portmap',
+      backend: 'iptables',
+      'cni.dev/valid-attachments': ids.map((id) => ({ containerID: id, ifname: 'eth0' })),
+    });
+    expect((await run({ command: 'STATUS', stdin: conf([]) })).code).toBe(0);
+    for (const id of ['keep', 'stale']) {
+      const r = await run({
+        command: 'ADD',
+        containerID: id,
+        netns: ctr.path,
+        stdin: {
+          ...conf([]),
+          runtimeConfig: { portMappings: [{ hostPort: 6000, containerPort: 60, protocol: 'udp' }] },
+          prevResult: prev('1.1.0'),
+        },
+      });
+      expect(r.code).toBe(0);
+    }
+    const gc = await run({ command: 'GC', stdin: conf(['keep']) });
+    expect(gc.code).toBe(0);
+    const out = sh(host, 'iptables-save', '-t', 'nat');
+    expect(out).toContain('id: \\"keep\\"');
+    expect(out).not.toContain('stale');
+  });
+
+  it.each(['iptables', 'nftables', undefined])(
+    'STATUS is 50 when no backend is usable (backend %s)',
+    (backend) => {
+      // An unprivileged process can neither list iptables nor read the nftables ruleset.
+      const r = spawnSync(
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, entry],
+        {
+          input: JSON.stringify({
+            cniVersion: '1.1.0',
+            name: 'x',
+            type: 'portmap',
+            ...(backend ? { backend } : {}),
+          }),
+          env: { PATH: process.env.PATH, CNI_COMMAND: 'STATUS', CNI_PATH: '/nonexistent' },
+          encoding: 'utf8',
+        },
+      );
+      expect(r.status).toBe(1);
+      expect(JSON.parse(r.stdout).code).toBe(50);
+    },
+  );
+});
