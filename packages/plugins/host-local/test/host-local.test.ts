@@ -55,9 +55,9 @@ const records = () => readdirSync(netDir()).filter((n) => n !== 'lock' && !n.sta
 
 describe('every spec version', () => {
   for (const v of VERSIONS) {
-    it(`[${v}] ADD, CHECK, DEL with the result in the config's version`, () => {
+    it(`[${v}] ADD, CHECK, DEL with the result in the config's version`, async () => {
       const c = conf(v, { subnet: '10.55.0.0/24', routes: [{ dst: '0.0.0.0/0' }] });
-      const add = runPlugin(bin, env('ADD'), c);
+      const add = await runPlugin(bin, env('ADD'), c);
       expect(add.code, add.stdout + add.stderr).toBe(0);
       expect(add.json?.cniVersion).toBe(v);
       if (v === '0.1.0' || v === '0.2.0') {
@@ -82,39 +82,39 @@ describe('every spec version', () => {
       }
       expect(readFileSync(join(netDir(), '10.55.0.2'), 'utf8')).toBe('c1\r\neth0');
       if (v >= '0.4.0') {
-        const chk = runPlugin(bin, env('CHECK'), { ...c, prevResult: add.json });
+        const chk = await runPlugin(bin, env('CHECK'), { ...c, prevResult: add.json });
         expect(chk.code, chk.stdout).toBe(0);
       }
-      const del = runPlugin(bin, env('DEL'), c);
+      const del = await runPlugin(bin, env('DEL'), c);
       expect(del.code, del.stdout).toBe(0);
       expect(del.stdout).toBe('');
       expect(records()).toEqual([]);
       if (v >= '0.4.0') {
-        const chk = runPlugin(bin, env('CHECK'), { ...c, prevResult: add.json });
+        const chk = await runPlugin(bin, env('CHECK'), { ...c, prevResult: add.json });
         expect(chk.code).toBe(1);
         expect(chk.json?.msg).toBe('host-local: Failed to find address added by container c1');
       }
     });
   }
 
-  it('[1.1.0] GC and STATUS', () => {
+  it('[1.1.0] GC and STATUS', async () => {
     const c = conf('1.1.0', { subnet: '10.56.0.0/30' });
-    expect(runPlugin(bin, { command: 'STATUS' }, c).code).toBe(0);
-    expect(runPlugin(bin, env('ADD', 'a'), c).code).toBe(0);
-    const st = runPlugin(bin, { command: 'STATUS' }, c);
+    expect((await runPlugin(bin, { command: 'STATUS' }, c)).code).toBe(0);
+    expect((await runPlugin(bin, env('ADD', 'a'), c)).code).toBe(0);
+    const st = await runPlugin(bin, { command: 'STATUS' }, c);
     expect(st.code).toBe(1);
     expect(st.json?.code).toBe(50);
-    const gc = runPlugin(
+    const gc = await runPlugin(
       bin,
       { command: 'GC' },
       { ...c, 'cni.dev/valid-attachments': [], 'cni.dev/attachments': [] },
     );
     expect(gc.code, gc.stdout).toBe(0);
     expect(records()).toEqual([]);
-    expect(runPlugin(bin, { command: 'STATUS' }, c).code).toBe(0);
+    expect((await runPlugin(bin, { command: 'STATUS' }, c)).code).toBe(0);
   });
 
-  it('errors are CNI error JSON on stdout, never a stack trace', () => {
+  it('errors are CNI error JSON on stdout, never a stack trace', async () => {
     for (const [c, e] of [
       [conf('1.0.0', { subnet: '10.1.2.3/24' }), env('ADD')],
       [conf('1.0.0', { subnet: 'garbage' }), env('ADD')],
@@ -122,7 +122,7 @@ describe('every spec version', () => {
       [conf('1.0.0', { subnet: '10.1.2.0/24' }), env('ADD', 'c1', 'eth0', 'IP=not-an-ip')],
       ['{not json', env('ADD')],
     ] as const) {
-      const r = runPlugin(bin, e, c);
+      const r = await runPlugin(bin, e, c);
       expect(r.code).toBe(1);
       expect(r.json, r.stdout).toMatchObject({ code: expect.any(Number), msg: expect.any(String) });
       expect(r.stdout).not.toMatch(/\bat .*\.m?js:\d+/);
@@ -152,19 +152,19 @@ describe('concurrency', () => {
 });
 
 describe('with the Go host-local on one data directory', () => {
-  const goRun = (command: string, id: string, c: unknown) =>
+  const goRun = (command: string, id: string, c: object) =>
     startGo(command, id, c).then((r) => {
       expect(r.code, `${command} ${id}: ${r.stdout}`).toBe(0);
       return r;
     });
-  const startGo = (command: string, id: string, c: unknown) => startPlugin(GO, env(command, id), c);
+  const startGo = (command: string, id: string, c: object) => startPlugin(GO, env(command, id), c);
 
-  it('takes turns: each continues the other round robin and releases what the other allocated', () => {
+  it('takes turns: each continues the other round robin and releases what the other allocated', async () => {
     const c = conf('1.0.0', { subnet: '10.61.0.0/24' });
     const seq: string[] = [];
     for (let i = 0; i < 6; i++) {
       const b = i % 2 ? GO : bin;
-      const r = runPlugin(b, env('ADD', `t-${i}`), c);
+      const r = await runPlugin(b, env('ADD', `t-${i}`), c);
       expect(r.code, r.stdout).toBe(0);
       seq.push(firstAddress(r.json));
     }
@@ -178,7 +178,7 @@ describe('with the Go host-local on one data directory', () => {
     ]);
     for (let i = 0; i < 6; i++) {
       const b = i % 2 ? bin : GO; // the other one releases
-      expect(runPlugin(b, env('DEL', `t-${i}`), c).code).toBe(0);
+      expect((await runPlugin(b, env('DEL', `t-${i}`), c)).code).toBe(0);
     }
     expect(readdirSync(netDir()).sort()).toEqual(['last_reserved_ip.0', 'lock']);
   });
@@ -279,11 +279,11 @@ describe('a process killed in the middle of ADD', () => {
       await done;
       // The next ADD must neither block nor fail; the victim's DEL must succeed.
       const t0 = Date.now();
-      const next = runPlugin(bin, env('ADD', `after-${k}`), c);
+      const next = await runPlugin(bin, env('ADD', `after-${k}`), c);
       expect(next.code, next.stdout).toBe(0);
       expect(Date.now() - t0).toBeLessThan(10_000);
-      expect(runPlugin(bin, env('DEL', id), c).code).toBe(0);
-      expect(runPlugin(GO, env('DEL', id), c).code).toBe(0);
+      expect((await runPlugin(bin, env('DEL', id), c)).code).toBe(0);
+      expect((await runPlugin(GO, env('DEL', id), c)).code).toBe(0);
       // No empty record and no temporary file is left behind.
       for (const name of readdirSync(netDir())) {
         expect(name.startsWith('.cni-ts-tmp')).toBe(false);

@@ -1,6 +1,5 @@
 // Build this plugin from the current sources into a throwaway directory (one esbuild
-// bundle; koffi from the workspace) and run it as a real process.
-import { spawn, spawnSync } from 'node:child_process';
+// bundle; koffi from the workspace) and run it as a real process with the test kit.
 import {
   chmodSync,
   existsSync,
@@ -14,6 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type PluginProcessResult, runPluginProcess } from '@cni-internal/test-kit';
 import { build } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -71,14 +71,6 @@ export async function buildPlugin(type: string): Promise<BuiltPlugin> {
   return { bin, dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export interface PluginRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** Parsed stdout (result or error object), when it is JSON. */
-  json: Record<string, unknown> | undefined;
-}
-
 export interface PluginEnv {
   command: string;
   containerID?: string;
@@ -88,51 +80,22 @@ export interface PluginEnv {
   path?: string;
 }
 
-function envFor(e: PluginEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    CNI_COMMAND: e.command,
-    CNI_PATH: e.path ?? '/usr/lib/cni',
-  };
-  if (e.containerID !== undefined) env.CNI_CONTAINERID = e.containerID;
-  if (e.ifname !== undefined) env.CNI_IFNAME = e.ifname;
-  if (e.netns !== undefined) env.CNI_NETNS = e.netns;
-  if (e.args !== undefined) env.CNI_ARGS = e.args;
-  return env;
-}
+export type PluginRun = PluginProcessResult;
 
-function parse(stdout: string): Record<string, unknown> | undefined {
-  try {
-    return JSON.parse(stdout) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Run a plugin binary synchronously with CNI_* env and the config on stdin. */
-export function runPlugin(bin: string, e: PluginEnv, conf: unknown): PluginRun {
-  const r = spawnSync(bin, [], {
-    input: typeof conf === 'string' ? conf : JSON.stringify(conf),
-    env: envFor(e),
-    encoding: 'utf8',
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json: parse(r.stdout) };
-}
-
-/** Start a plugin process without waiting (for concurrency tests). */
-export function startPlugin(bin: string, e: PluginEnv, conf: unknown): Promise<PluginRun> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(bin, [], { env: envFor(e), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolveRun({ code, stdout, stderr, json: parse(stdout) }));
-    child.stdin.end(typeof conf === 'string' ? conf : JSON.stringify(conf));
+/** Run a plugin process (test kit's runPluginProcess) with CNI_* env and the config on stdin. */
+export function runPlugin(bin: string, e: PluginEnv, conf: object | string): Promise<PluginRun> {
+  return runPluginProcess(bin, {
+    command: e.command,
+    path: e.path ?? '/usr/lib/cni',
+    stdin: conf,
+    ...(e.containerID === undefined ? {} : { containerID: e.containerID }),
+    ...(e.ifname === undefined ? {} : { ifName: e.ifname }),
+    ...(e.netns === undefined ? {} : { netns: e.netns }),
+    ...(e.args === undefined ? {} : { args: e.args }),
+    // Timing-sensitive tests must not pay for extra CA certificates at every Node start.
+    env: { NODE_EXTRA_CA_CERTS: undefined },
   });
 }
+
+/** The same, named for the places that start many at once. */
+export const startPlugin = runPlugin;

@@ -30,8 +30,8 @@ const conf = (version: string) => ({
 
 describe('static process', () => {
   for (const v of VERSIONS) {
-    it(`[${v}] ADD, CHECK, DEL`, () => {
-      const add = runPlugin(built.bin, env('ADD'), conf(v));
+    it(`[${v}] ADD, CHECK, DEL`, async () => {
+      const add = await runPlugin(built.bin, env('ADD'), conf(v));
       expect(add.code, add.stdout + add.stderr).toBe(0);
       if (v === '0.1.0' || v === '0.2.0') {
         expect(add.json).toEqual({
@@ -55,7 +55,7 @@ describe('static process', () => {
         });
       }
       if (v >= '0.4.0') {
-        expect(runPlugin(built.bin, env('CHECK'), { ...conf(v), prevResult: add.json }).code).toBe(0);
+        expect((await runPlugin(built.bin, env('CHECK'), { ...conf(v), prevResult: add.json })).code).toBe(0);
         const bad = {
           ...conf(v),
           prevResult: {
@@ -65,35 +65,37 @@ describe('static process', () => {
             ],
           },
         };
-        const chk = runPlugin(built.bin, env('CHECK'), bad);
+        const chk = await runPlugin(built.bin, env('CHECK'), bad);
         expect(chk.code).toBe(1);
         expect(chk.json?.msg).toBe('static: Failed to match addr 10.10.0.1 on interface eth0');
       }
-      const del = runPlugin(built.bin, env('DEL'), conf(v));
+      const del = await runPlugin(built.bin, env('DEL'), conf(v));
       expect(del.code, del.stdout).toBe(0);
     });
   }
 
-  it('[1.1.0] CNI_ARGS IP=/GATEWAY=, STATUS and GC succeed', () => {
+  it('[1.1.0] CNI_ARGS IP=/GATEWAY=, STATUS and GC succeed', async () => {
     const c = { cniVersion: '1.1.0', name: 'snet', type: 'static', ipam: { type: 'static' } };
-    const add = runPlugin(built.bin, env('ADD', 'IP=10.10.0.1/24,11.11.0.1/24;GATEWAY=10.10.0.254'), c);
+    const add = await runPlugin(built.bin, env('ADD', 'IP=10.10.0.1/24,11.11.0.1/24;GATEWAY=10.10.0.254'), c);
     expect(add.code, add.stdout).toBe(0);
     expect(add.json?.ips).toEqual([
       { address: '10.10.0.1/24', gateway: '10.10.0.254' },
       { address: '11.11.0.1/24' },
     ]);
-    expect(runPlugin(built.bin, { command: 'STATUS' }, c).code).toBe(0);
-    expect(runPlugin(built.bin, { command: 'GC' }, { ...c, 'cni.dev/valid-attachments': [] }).code).toBe(0);
+    expect((await runPlugin(built.bin, { command: 'STATUS' }, c)).code).toBe(0);
+    expect(
+      (await runPlugin(built.bin, { command: 'GC' }, { ...c, 'cni.dev/valid-attachments': [] })).code,
+    ).toBe(0);
   });
 
-  it('bad input is a CNI error naming the value', () => {
+  it('bad input is a CNI error naming the value', async () => {
     const c = {
       cniVersion: '1.0.0',
       name: 'snet',
       type: 'static',
       ipam: { type: 'static', addresses: [{ address: '10.0.0.1' }] },
     };
-    const r = runPlugin(built.bin, env('ADD'), c);
+    const r = await runPlugin(built.bin, env('ADD'), c);
     expect(r.code).toBe(1);
     expect(r.json).toMatchObject({
       code: 7,
