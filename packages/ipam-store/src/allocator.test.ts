@@ -159,6 +159,13 @@ describe('IPAllocator.get', () => {
     );
     expect(a.release('c1', 'eth0').map(formatIP)).toEqual(['10.0.0.5']);
   });
+  it('still allocates when last_reserved_ip is not a file', () => {
+    mkdirSync(join(netDir(), 'last_reserved_ip.0'));
+    const a = setup(['10.0.0.0/24']);
+    expect(formatIP(a.get('c1', 'eth0').address.ip)).toBe('10.0.0.2');
+    expect(formatIP(a.get('c2', 'eth0').address.ip)).toBe('10.0.0.3');
+    expect(readdirSync(netDir()).sort()).toEqual(['10.0.0.2', '10.0.0.3', 'last_reserved_ip.0', 'lock']);
+  });
   it('treats a non-canonical IPv6 name as taken', () => {
     writeFileSync(join(netDir(), '2001:DB8:0::2'), 'other\r\neth0');
     const a = setup(['2001:db8::/64']);

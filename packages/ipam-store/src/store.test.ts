@@ -81,7 +81,8 @@ describe('DiskStore', () => {
         writeFileSync(join(dir, '10.0.0.7'), '');
         mkdirSync(join(dir, 'stray'));
         writeFileSync(join(dir, 'README'), 'not a record');
-        const released = s.releaseUnlisted([{ containerID: 'keep', ifname: 'eth0' }]);
+        const { released, failed } = s.releaseUnlisted([{ containerID: 'keep', ifname: 'eth0' }]);
+        expect(failed).toEqual([]);
         expect(released.map((r) => r.name).sort()).toEqual(['10.0.0.3', '10.0.0.4', '10.0.0.6', '10.0.0.7']);
         expect(readdirSync(dir).sort()).toEqual([
           '10.0.0.2',
@@ -94,7 +95,7 @@ describe('DiskStore', () => {
         expect(
           s
             .releaseUnlisted([])
-            .map((r) => r.name)
+            .released.map((r) => r.name)
             .sort(),
         ).toEqual(['10.0.0.2', '10.0.0.5']);
       });

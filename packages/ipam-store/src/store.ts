@@ -172,7 +172,20 @@ export class DiskStore {
       unlinkSync(tmp);
     }
     if (!reserved) return false;
-    this.writeLastReserved(rangeID, name);
+    try {
+      this.writeLastReserved(rangeID, name);
+    } catch (err) {
+      // The cursor only steers round robin (the reference tolerates a missing one): a
+      // foreign or broken last_reserved_ip file must not fail the allocation.
+      process.stderr.write(
+        `host-local: cannot record ${LAST_IP_FILE_PREFIX}${rangeID}: ${(err as Error).message}\n`,
+      );
+      try {
+        unlinkSync(join(this.dir, `${TMP_PREFIX}${process.pid}.${LAST_IP_FILE_PREFIX}${rangeID}`));
+      } catch {
+        // not created
+      }
+    }
     return true;
   }
 
@@ -355,9 +368,13 @@ export class DiskStore {
    * Garbage collection (CNI 1.1 GC): release every record whose owner is not a valid
    * attachment. Records are `id\r\nifname` (kept when that pair is valid) or legacy `id`
    * only (kept when any attachment has that container ID). A record naming nobody (empty,
-   * as left by a crashed writer of the reference) is released too. Returns what was removed.
+   * as left by a crashed writer of the reference) is released too. Keeps going when a record
+   * cannot be removed; those are returned in `failed` with the reason.
    */
-  releaseUnlisted(valid: ReadonlyArray<{ containerID: string; ifname: string }>): Reservation[] {
+  releaseUnlisted(valid: ReadonlyArray<{ containerID: string; ifname: string }>): {
+    released: Reservation[];
+    failed: { name: string; error: string }[];
+  } {
     const pairs = new Set<string>();
     const ids = new Set<string>();
     for (const a of valid) {
@@ -365,13 +382,18 @@ export class DiskStore {
       ids.add(a.containerID.trim());
     }
     const released: Reservation[] = [];
+    const failed: { name: string; error: string }[] = [];
     for (const r of this.reservations()) {
       const { id, ifname } = parseRecord(r.content);
       const keep = r.content.includes('\n') ? pairs.has(`${id}${LINE_BREAK}${ifname}`) : ids.has(r.content);
       if (keep) continue;
-      if (this.releaseName(r.name)) released.push(r);
+      try {
+        if (this.releaseName(r.name)) released.push(r);
+      } catch (err) {
+        failed.push({ name: r.name, error: (err as Error).message });
+      }
     }
-    return released;
+    return { released, failed };
   }
 
   /** True when the directory exists, is a directory and we can create files in it. */

@@ -197,12 +197,21 @@ export function gc(stdin: Obj): void {
   const conf = loadIPAMConfig(stdin, '');
   checkNames(conf);
   const store = openStore(conf);
+  let failed: { name: string; error: string }[];
   try {
-    store.withLock(() => store.releaseUnlisted(valid));
+    ({ failed } = store.withLock(() => store.releaseUnlisted(valid)));
   } catch (err) {
     throw new CniError(ErrCode.IOFailure, `GC of ${conf.dataDir}/${conf.name} failed: ${errMessage(err)}`);
   } finally {
     store.close();
+  }
+  // GC keeps going past a record it cannot remove, then reports all of them.
+  if (failed.length > 0) {
+    throw new CniError(
+      ErrCode.IOFailure,
+      `GC could not release ${failed.length} reservation(s) in ${conf.dataDir}/${conf.name}`,
+      failed.map((f) => `${f.name}: ${f.error}`).join('; '),
+    );
   }
 }
 
