@@ -76,7 +76,10 @@ describe('canonicalizeRange', () => {
     );
     expect(() =>
       canonicalizeRange({ subnet: '10.1.2.0/24', rangeStart: '10.1.2.50', rangeEnd: '10.1.2.40' }),
-    ).toThrow('RangeEnd 10.1.2.40 not in network 10.1.2.0/24');
+    ).toThrow('RangeStart 10.1.2.50 not in network 10.1.2.0/24');
+    expect(() =>
+      canonicalizeRange({ subnet: '10.1.2.0/24', rangeStart: '10.1.2.50', rangeEnd: '10.1.3.40' }),
+    ).toThrow('RangeEnd 10.1.3.40 not in network 10.1.2.0/24');
     expect(() => canonicalizeRange({ subnet: '10.1.2.0/24', rangeStart: '2001:db8::1' })).toThrow(
       'RangeStart 2001:db8::1 not in network',
     );

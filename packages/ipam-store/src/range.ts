@@ -79,13 +79,16 @@ export function canonicalizeRange(cfg: RangeConfig): Range {
   }
   const first = nextIP(subnet.ip);
   const gateway = parseAddrField('gateway', cfg.gateway) ?? first;
+  // As the reference: while the start is checked, the range end is the configured one (if
+  // any), so a start beyond the configured end is reported as the start's fault.
+  const configuredEnd = parseAddrField('rangeEnd', cfg.rangeEnd);
   let rangeStart = parseAddrField('rangeStart', cfg.rangeStart);
   if (rangeStart) {
-    if (!inRange(subnet, undefined, undefined, rangeStart)) {
+    if (!inRange(subnet, undefined, configuredEnd, rangeStart)) {
       throw new RangeConfigError(`RangeStart ${formatIP(rangeStart)} not in network ${formatCIDR(subnet)}`);
     }
   } else rangeStart = first;
-  let rangeEnd = parseAddrField('rangeEnd', cfg.rangeEnd);
+  let rangeEnd = configuredEnd;
   if (rangeEnd) {
     if (!inRange(subnet, rangeStart, undefined, rangeEnd)) {
       throw new RangeConfigError(`RangeEnd ${formatIP(rangeEnd)} not in network ${formatCIDR(subnet)}`);
