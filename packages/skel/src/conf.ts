@@ -1,5 +1,6 @@
 // Plugin configuration (what a plugin receives on stdin) and CNI_ARGS.
 import { CniError, ErrCode } from './errors.js';
+import { goJSONSyntaxError } from './gojson.js';
 import { getKey, goStringify, goTypeName, isPlainObject } from './json.js';
 import { parseResult } from './result.js';
 import type { DNS, Result } from './types.js';
@@ -28,11 +29,12 @@ const wrongType = (key: string, want: string, v: unknown) =>
 /** Parse stdin as JSON with Go-like messages; errors are CniError 6. */
 export function parseJSONConfig(stdin: Buffer | string, what = 'network config'): unknown {
   const text = typeof stdin === 'string' ? stdin : stdin.toString('utf8');
+  const goErr = goJSONSyntaxError(text);
+  if (goErr !== undefined) throw new CniError(ErrCode.DecodingFailure, `error unmarshall ${what}: ${goErr}`);
   try {
     return JSON.parse(text);
   } catch (e) {
-    const why = text.trim() === '' ? 'unexpected end of JSON input' : (e as Error).message;
-    throw new CniError(ErrCode.DecodingFailure, `error unmarshall ${what}: ${why}`);
+    throw new CniError(ErrCode.DecodingFailure, `error unmarshall ${what}: ${(e as Error).message}`);
   }
 }
 
