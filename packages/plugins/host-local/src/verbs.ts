@@ -6,6 +6,7 @@ import {
   AllocationError,
   DiskStore,
   IPAllocator,
+  type Reservation,
   rangeSetContains,
   rangeSetString,
   StoreNameError,
@@ -84,15 +85,18 @@ export function add(stdin: Obj, containerID: string, ifname: string, cniArgs: st
     };
     const pending = [...conf.requested];
     try {
-      // One directory scan for every range set: the sets cannot overlap, and we hold the lock.
-      const snapshot = store.reservations();
+      // At most one directory scan for all range sets (only sets without a requested
+      // address need it): the sets cannot overlap, and we hold the lock.
+      let snapshot: Reservation[] | undefined;
       for (const [idx, set] of conf.ranges.entries()) {
         const alloc = new IPAllocator(set, store, idx);
         const at = pending.findIndex((ip) => rangeSetContains(set, ip));
         const requested = at >= 0 ? pending.splice(at, 1)[0] : undefined;
         let got: ReturnType<IPAllocator['get']>;
         try {
-          got = alloc.get(containerID, ifname, requested, snapshot);
+          got = requested
+            ? alloc.get(containerID, ifname, requested)
+            : alloc.get(containerID, ifname, undefined, (snapshot ??= store.reservations()));
         } catch (err) {
           if (err instanceof AllocationError)
             throw new CniError(ErrCode.Internal, `failed to allocate for range ${idx}: ${err.message}`);
