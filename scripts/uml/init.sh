@@ -1,12 +1,14 @@
 #!/bin/bash
 # PID 1 of the User-Mode Linux guest booted by scripts/uml/run.sh. Not meant to be run by hand.
 #
-# The kernel boots with the host's filesystem as root (hostfs): a write there would land in the
-# host's files, as root. So stage 1 builds a private root and leaves the host's one behind:
-#   overlay (lower: the host's /, read-only in effect; upper: guest tmpfs)
+# The kernel boots with the host's filesystem as root (hostfs, mounted read-only): a write there
+# would land in the host's files, as root. So stage 1 builds a private root and leaves the host's
+# one behind:
+#   overlay (lower: the host's /; upper: guest tmpfs)
 #   + tmpfs on /run, /tmp, /dev/shm; proc, sysfs, devtmpfs, devpts
-#   + the host's work dir (CNI_UML_WORK, from the kernel command line) bound at /run/cni-uml/work:
-#     the ONLY place where the guest writes to the host (exit code, results, logs)
+#   + the host's work dir (CNI_UML_WORK, from the kernel command line), mounted writable on its
+#     own at /run/cni-uml/work: the ONLY place where the guest writes to the host (exit code,
+#     results, logs)
 #   + the repository (its overlay view) bound at /run/cni-uml/repo,
 # then pivot_root into it and detach the old root. Stage 2 loads the modules and runs vitest.
 # The lane's exit code leaves through <work>/rc; no rc file means failure.
@@ -36,36 +38,44 @@ die() {
 now() { date +%s.%N; }
 
 stage1() {
-  [[ -n $OUT && -d $OUT ]] || die "CNI_UML_WORK is not a directory: '${OUT}'"
+  local host_work=$OUT repo_host kver new stage=/dev/.cni-uml
+  # The host's root is mounted read-only (run.sh boots with `ro`): until the work dir is mounted,
+  # nothing here can write to the host at all. (`mount -n`: no userspace mount table to update.)
+  [[ -n $host_work && -d $host_work ]] || die "CNI_UML_WORK is not a directory: '${host_work}'"
+  OUT=
+  mount -n -t proc proc /proc || die "mount /proc"
+  mount -n -t sysfs sysfs /sys || die "mount /sys"
+  # devtmpfs is on /dev (CONFIG_DEVTMPFS_MOUNT) and belongs to the guest: stage there.
+  grep -q ' /dev devtmpfs ' /proc/mounts || mount -n -t devtmpfs devtmpfs /dev || die "mount /dev"
+  mkdir -p "$stage" && mount -n -t tmpfs -o mode=0700 cni-uml "$stage" || die "mount $stage"
+  mkdir -p "$stage/upper" "$stage/ovlwork" "$stage/root" "$stage/modroot/lib/modules" "$stage/work"
+  # The work dir: a second, writable hostfs mount of just that host directory.
+  mount -n -t hostfs -o "$host_work" cni-uml-work "$stage/work" || die "mount the work dir $host_work"
+  OUT=$stage/work
   now >"$OUT/t-init"
   # shellcheck disable=SC1091
   source "$OUT/env" || die "read $OUT/env"
-  local repo_host=${CNI_UML_REPO_HOST:?} kver new stage=/dev/.cni-uml
-  mount -t proc proc /proc || die "mount /proc"
-  mount -t sysfs sysfs /sys || die "mount /sys"
-  # devtmpfs is on /dev (CONFIG_DEVTMPFS_MOUNT) and belongs to the guest: stage there.
-  grep -q ' /dev devtmpfs ' /proc/mounts || mount -t devtmpfs devtmpfs /dev || die "mount /dev"
-  mkdir -p "$stage" && mount -t tmpfs -o mode=0700 cni-uml "$stage" || die "mount $stage"
-  mkdir -p "$stage/upper" "$stage/ovlwork" "$stage/root" "$stage/modroot/lib/modules"
+  repo_host=${CNI_UML_REPO_HOST:?}
   kver=$(uname -r)
   [[ -d /usr/lib/uml/modules/$kver ]] || die "no modules for the UML kernel $kver in /usr/lib/uml/modules"
   ln -s "/usr/lib/uml/modules/$kver" "$stage/modroot/lib/modules/$kver"
   grep -qw overlay /proc/filesystems || modprobe -d "$stage/modroot" overlay || die "modprobe overlay"
 
   new=$stage/root
-  mount -t overlay -o "lowerdir=/,upperdir=$stage/upper,workdir=$stage/ovlwork" cni-uml-root "$new" ||
+  mount -n -t overlay -o "lowerdir=/,upperdir=$stage/upper,workdir=$stage/ovlwork" cni-uml-root "$new" ||
     die "mount the overlay root"
-  mount -t proc proc "$new/proc" || die "mount new /proc"
-  mount -t sysfs sysfs "$new/sys" || die "mount new /sys"
-  mount -t devtmpfs devtmpfs "$new/dev" || die "mount new /dev"
-  mount -t tmpfs -o mode=0755 run "$new/run" || die "mount /run"
+  mount -n -t proc proc "$new/proc" || die "mount new /proc"
+  mount -n -t sysfs sysfs "$new/sys" || die "mount new /sys"
+  mount -n -t devtmpfs devtmpfs "$new/dev" || die "mount new /dev"
+  mount -n -t tmpfs -o mode=0755 run "$new/run" || die "mount /run"
   mkdir -p "$new/run/cni-uml/work" "$new/run/cni-uml/repo" "$new/dev/shm" "$new/dev/pts"
-  mount --bind "$OUT" "$new/run/cni-uml/work" || die "bind the work dir $OUT"
+  mount -n --move "$OUT" "$new/run/cni-uml/work" || die "move the work dir"
+  OUT=$new/run/cni-uml/work
   # Bind the repository before /tmp is covered: it may live under the host's /tmp (CI clones).
-  mount --bind "$new$repo_host" "$new/run/cni-uml/repo" || die "bind the repository $repo_host"
-  mount -t tmpfs -o mode=1777 tmp "$new/tmp" || die "mount /tmp"
-  mount -t tmpfs -o mode=1777 shm "$new/dev/shm" || die "mount /dev/shm"
-  mount -t devpts -o newinstance,ptmxmode=0666 devpts "$new/dev/pts" || die "mount /dev/pts"
+  mount -n --bind "$new$repo_host" "$new/run/cni-uml/repo" || die "bind the repository $repo_host"
+  mount -n -t tmpfs -o mode=1777 tmp "$new/tmp" || die "mount /tmp"
+  mount -n -t tmpfs -o mode=1777 shm "$new/dev/shm" || die "mount /dev/shm"
+  mount -n -t devpts -o newinstance,ptmxmode=0666 devpts "$new/dev/pts" || die "mount /dev/pts"
 
   mkdir -p "$new/.cni-uml-oldroot"
   cd "$new" || die "cd $new"

@@ -81,7 +81,7 @@ boot_timeout=${CNI_UML_TIMEOUT:-1800}
 
 # A private work dir on the host: the guest's env, its exit code, logs and results.
 work=$(mktemp -d "${TMPDIR:-/tmp}/cni-uml.XXXXXX") || fail "mktemp"
-case $work in *[[:space:]]*) fail "the work dir path must not contain white space: '$work'" ;; esac
+case $work in *[[:space:],]*) fail "the work dir path must not contain white space or commas: '$work'" ;; esac
 uml_pid=
 cleanup() {
   if [[ -n $uml_pid ]] && kill -0 "$uml_pid" 2>/dev/null; then
@@ -124,7 +124,7 @@ say "booting $kernel (mem=$mem) with $repo; modules: $modules"
 # con0 → our stdout (the guest's console: init's messages and vitest's output); every other
 # console is off. The UML process's own stderr (host-side chatter) goes to a log shown on failure.
 # sed drops the console's carriage returns, unbuffered.
-timeout --kill-after=10 "$boot_timeout" "$kernel" mem="$mem" rootfstype=hostfs rootflags=/ rw loglevel=1 \
+timeout --kill-after=10 "$boot_timeout" "$kernel" mem="$mem" rootfstype=hostfs rootflags=/ ro loglevel=1 \
   init="$here/init.sh" con=null con0=fd:0,fd:1 \
   CNI_UML_WORK="$work" \
   </dev/null 2>"$work/uml.stderr" | sed -u 's/\r$//' &
