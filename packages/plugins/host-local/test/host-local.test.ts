@@ -114,6 +114,53 @@ describe('every spec version', () => {
     expect((await runPlugin(bin, { command: 'STATUS' }, c)).code).toBe(0);
   });
 
+  it('[1.1.0] GC with the older cni.dev/attachments key; STATUS 50 for an unusable dataDir', async () => {
+    const c = conf('1.1.0', { subnet: '10.57.0.0/24', ranges: [[{ subnet: '2001:db8:57::/64' }]] });
+    expect((await runPlugin(bin, env('ADD', 'keep'), c)).code).toBe(0);
+    expect((await runPlugin(bin, env('ADD', 'drop'), c)).code).toBe(0);
+    const gc = await runPlugin(
+      bin,
+      { command: 'GC' },
+      { ...c, 'cni.dev/attachments': [{ containerID: 'keep', ifname: 'eth0' }] },
+    );
+    expect(gc.code, gc.stdout).toBe(0);
+    expect(records().sort()).toEqual(['10.57.0.2', '2001:db8:57::2']);
+    const file = join(dataDir, 'not-a-dir');
+    writeFileSync(file, '');
+    const st = await runPlugin(
+      bin,
+      { command: 'STATUS' },
+      conf('1.1.0', { subnet: '10.57.0.0/24', dataDir: file }),
+    );
+    expect(st.code).toBe(1);
+    expect(st.json?.code).toBe(50);
+  });
+
+  it('[0.4.0] requested IPv4 and IPv6 addresses from CNI_ARGS, args and runtimeConfig', async () => {
+    const c = conf(
+      '0.4.0',
+      {
+        ranges: [
+          [{ subnet: '10.58.0.0/24' }],
+          [{ subnet: '2001:db8:58::/64' }],
+          [{ subnet: '10.59.0.0/24' }],
+        ],
+      },
+      { args: { cni: { ips: ['2001:db8:58::abcd'] } }, runtimeConfig: { ips: ['10.59.0.9/24'] } },
+    );
+    const r = await runPlugin(
+      bin,
+      env('ADD', 'req', 'eth0', 'IgnoreUnknown=1;IP=10.58.0.200;K8S_POD_NAME=p'),
+      c,
+    );
+    expect(r.code, r.stdout).toBe(0);
+    expect((r.json?.ips as { address: string }[]).map((i) => i.address)).toEqual([
+      '10.58.0.200/24',
+      '2001:db8:58::abcd/64',
+      '10.59.0.9/24',
+    ]);
+  });
+
   it('errors are CNI error JSON on stdout, never a stack trace', async () => {
     for (const [c, e] of [
       [conf('1.0.0', { subnet: '10.1.2.3/24' }), env('ADD')],
