@@ -170,9 +170,19 @@ export async function delegate(command: Command, type: string, stdin: Buffer | s
   const env = { ...process.env, CNI_COMMAND: command };
   const own = process.env.CNI_TS_NO_INPROCESS === '1' ? undefined : ownPluginType(file);
   const load = own === undefined ? undefined : loaders.get(own);
-  let res: ExecOutput;
+  let def: PluginDef | undefined;
   if (load) {
-    const def = await load();
+    try {
+      def = await load();
+    } catch (e) {
+      // The bundle could not load that plugin in process: the launcher can still run it.
+      process.stderr.write(
+        `cni-ts: running ${type} in process failed (${(e as Error).message}); executing ${file}\n`,
+      );
+    }
+  }
+  let res: ExecOutput;
+  if (def) {
     const out: RunOutput = await runPlugin(def, env, input);
     res = { stdout: Buffer.from(out.stdout), stderr: Buffer.from(out.stderr) };
     if (out.exitCode !== 0) res.failure = `exit status ${out.exitCode}`;

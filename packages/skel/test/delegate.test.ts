@@ -209,6 +209,25 @@ describe('delegation: choosing exec or in-process', () => {
     expect(readNoopDebug(debugFile).Pid).not.toBe(process.pid);
   });
 
+  it('a loader that fails falls back to exec', async () => {
+    const { debugFile, conf } = setup('in-process', { ReportResult: '{}' });
+    process.env.CNI_PATH = dir;
+    writeFileSync(
+      join(dir, 'broken'),
+      readFileSync(join(dir, 'noop'), 'utf8').replace('cni-ts-plugin: noop', 'cni-ts-plugin: broken'),
+    );
+    chmodSync(join(dir, 'broken'), 0o755);
+    registerInProcessPlugin('broken', async () => {
+      throw new Error('chunk missing');
+    });
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    await delegateAdd('broken', conf);
+    expect(readNoopDebug(debugFile).Pid).not.toBe(process.pid);
+    expect(spy.mock.calls.map((c) => String(c[0])).join('')).toContain(
+      'running broken in process failed (chunk missing)',
+    );
+  });
+
   it("any other executable is exec'd with the same environment", async () => {
     const { conf } = setup('in-process', {});
     const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
