@@ -371,6 +371,21 @@ describe('CHECK, STATUS, GC, VERSION', () => {
     });
   });
 
+  it('without CNI_COMMAND prints what it is to stderr; invalid JSON is code 6 before anything runs', async () => {
+    const about = await runPlugin(createFlannelPlugin(), { CNI_COMMAND: '' }, Buffer.from('{}'));
+    expect(about.exitCode).toBe(0);
+    expect(about.stderr).toContain('flannel');
+    expect(about.stdout).toBe('');
+    const plugin = createFlannelPlugin({ platform: 'linux', log: () => {} });
+    const r = await runPlugin(
+      plugin,
+      { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'ctr9', CNI_NETNS: '/x', CNI_IFNAME: 'eth0', CNI_PATH: bin },
+      Buffer.from('{"name":'),
+    );
+    expect(JSON.parse(r.stdout).code).toBe(6);
+    expect(existsSync(join(dataDir, 'ctr9'))).toBe(false);
+  });
+
   it('VERSION lists every spec version', async () => {
     const r = await run('VERSION', conf());
     expect(r.json).toEqual({

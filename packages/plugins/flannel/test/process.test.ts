@@ -25,7 +25,8 @@ const ownBuilt = ['flannel', 'bridge', 'host-local'].every((t) => existsSync(joi
 beforeAll(async () => {
   goPath = await makeCniPath([join(GO_DIR, 'bridge'), join(GO_DIR, 'host-local')]);
   sets.push({ label: 'Go bridge + host-local', cniPath: goPath.dir, flannel: goPath.flannel });
-  if (ownBuilt) sets.push({ label: 'dist/cni/bin', cniPath: distCniBin, flannel: join(distCniBin, 'flannel') });
+  if (ownBuilt)
+    sets.push({ label: 'dist/cni/bin', cniPath: distCniBin, flannel: join(distCniBin, 'flannel') });
 }, 120_000);
 afterAll(() => goPath?.cleanup());
 
@@ -73,7 +74,8 @@ function ip(ns: TestNetNS, ...args: string[]): unknown {
   return r.stdout.trim() === '' ? [] : JSON.parse(r.stdout);
 }
 
-const link = (ns: TestNetNS, dev: string) => (ip(ns, 'addr', 'show', 'dev', dev) as IPAddr[] | undefined)?.[0];
+const link = (ns: TestNetNS, dev: string) =>
+  (ip(ns, 'addr', 'show', 'dev', dev) as IPAddr[] | undefined)?.[0];
 const globalAddrs = (l: IPAddr | undefined) =>
   (l?.addr_info ?? []).filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
 const routes = (ns: TestNetNS, family: '-4' | '-6') =>
@@ -132,7 +134,9 @@ const SCENARIOS: Scenario[] = [
 ];
 
 const natRules = (host: TestNetNS) =>
-  host.run(() => spawnSync('iptables', ['-w', '-t', 'nat', '-S', 'POSTROUTING'], { encoding: 'utf8' }).stdout ?? '');
+  host.run(
+    () => spawnSync('iptables', ['-w', '-t', 'nat', '-S', 'POSTROUTING'], { encoding: 'utf8' }).stdout ?? '',
+  );
 
 describe('flannel → bridge → host-local', () => {
   it('has a CNI_PATH with our flannel and the Debian Go delegates', () => {
@@ -190,7 +194,11 @@ describe('flannel → bridge → host-local', () => {
 
               // flanneld got a new lease (or went away): DEL still undoes exactly the ADD
               if (removeEnv) rmSync(subnetFile);
-              else writeFileSync(subnetFile, sc.env.replaceAll('17', '99').replace('FLANNEL_MTU=1472', 'FLANNEL_MTU=1450'));
+              else
+                writeFileSync(
+                  subnetFile,
+                  sc.env.replaceAll('17', '99').replace('FLANNEL_MTU=1472', 'FLANNEL_MTU=1450'),
+                );
               const del = flannel(set, host, ctr, 'DEL', conf);
               expect(del.code, `${set.label}: ${del.stdout}${del.stderr}`).toBe(0);
               expect(link(ctr, 'eth0')).toBeUndefined();
