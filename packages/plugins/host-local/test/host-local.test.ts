@@ -154,7 +154,7 @@ describe('every spec version', () => {
       c,
     );
     expect(r.code, r.stdout).toBe(0);
-    expect((r.json?.ips as { address: string }[]).map((i) => i.address)).toEqual([
+    expect(((r.json?.ips ?? []) as { address: string }[]).map((i) => i.address)).toEqual([
       '10.58.0.200/24',
       '2001:db8:58::abcd/64',
       '10.59.0.9/24',
