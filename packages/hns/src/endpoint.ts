@@ -102,9 +102,16 @@ const splitList = (s: string | undefined): string[] => (s ? s.split(',').filter(
 function withPrefix(ip: string | undefined, prefixOf: string | undefined, what: string): string {
   const addr = ip ? parseIP(ip) : undefined;
   const net = prefixOf ? parseCIDR(prefixOf) : undefined;
-  if (!addr) throw new CniError(ErrCode.Internal, `the endpoint has no valid IP address (${what}: ${JSON.stringify(ip ?? '')})`);
+  if (!addr)
+    throw new CniError(
+      ErrCode.Internal,
+      `the endpoint has no valid IP address (${what}: ${JSON.stringify(ip ?? '')})`,
+    );
   if (!net) {
-    throw new CniError(ErrCode.Internal, `the network has no valid subnet prefix (${what}: ${JSON.stringify(prefixOf ?? '')})`);
+    throw new CniError(
+      ErrCode.Internal,
+      `the network has no valid subnet prefix (${what}: ${JSON.stringify(prefixOf ?? '')})`,
+    );
   }
   return `${formatIP(addr)}/${net.prefix}`;
 }
@@ -120,7 +127,11 @@ function dnsOf(d: DNS): DNS | undefined {
 
 /** The CNI result of an HNS v1 endpoint: the IP with the mask of the network's first subnet. */
 export function hnsResult(network: HnsNetwork, ep: HnsEndpoint): Result {
-  const address = withPrefix(ep.IPAddress, network.Subnets?.[0]?.AddressPrefix, 'v1 IPAddress / Subnets[0].AddressPrefix');
+  const address = withPrefix(
+    ep.IPAddress,
+    network.Subnets?.[0]?.AddressPrefix,
+    'v1 IPAddress / Subnets[0].AddressPrefix',
+  );
   const ip: { address: string; gateway?: string } = { address };
   if (ep.GatewayAddress) ip.gateway = ep.GatewayAddress;
   const r: Result = {
@@ -173,7 +184,10 @@ export async function provisionV1(
 ): Promise<HnsEndpoint> {
   let ep = hns.getEndpointByName(o.epName);
   if (!ep && o.netns !== 'none') {
-    throw new CniError(ErrCode.Internal, `failed to find HNSEndpoint ${o.epName}: Endpoint ${o.epName} not found`);
+    throw new CniError(
+      ErrCode.Internal,
+      `failed to find HNSEndpoint ${o.epName}: Endpoint ${o.epName} not found`,
+    );
   }
   if (ep && !sameId(ep.VirtualNetwork, o.networkID)) {
     hns.deleteEndpoint(ep.ID); // left on another network: corrupted
@@ -238,7 +252,8 @@ export async function provisionV2(
   try {
     hcn.modifyNamespaceEndpoint(o.namespace, ep.ID, 'Add');
   } catch (e) {
-    if (!created && e instanceof WindowsCallError && e.hr === HCN_E_ENDPOINT_NAMESPACE_ALREADY_EXISTS) return ep;
+    if (!created && e instanceof WindowsCallError && e.hr === HCN_E_ENDPOINT_NAMESPACE_ALREADY_EXISTS)
+      return ep;
     if (created) {
       try {
         hcn.deleteEndpoint(ep.ID);

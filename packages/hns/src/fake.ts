@@ -2,7 +2,11 @@
 // and compute systems, with every call recorded and every handle tracked. It fakes only the
 // raw functions; everything above them is the real code under test.
 import type { Handle, HcnRaw, HcnReturn, VmcomputeRaw, WindowsApi } from './abi.js';
-import { ERROR_NOT_FOUND, HCN_E_ENDPOINT_NAMESPACE_ALREADY_EXISTS, HCS_E_SYSTEM_NOT_FOUND } from './errors.js';
+import {
+  ERROR_NOT_FOUND,
+  HCN_E_ENDPOINT_NAMESPACE_ALREADY_EXISTS,
+  HCS_E_SYSTEM_NOT_FOUND,
+} from './errors.js';
 import { sameId } from './guid.js';
 
 export interface FakeNetwork {
@@ -21,7 +25,7 @@ export interface FakeCall {
   args: unknown[];
 }
 
-const HR_NOT_FOUND = (0x80070000 | ERROR_NOT_FOUND) | 0;
+const HR_NOT_FOUND = 0x80070000 | ERROR_NOT_FOUND | 0;
 const ok = <T>(value?: T): HcnReturn<T> => (value === undefined ? { hr: 0 } : { hr: 0, value });
 const notFound = (what: string): HcnReturn<never> => ({
   hr: HR_NOT_FOUND,
@@ -101,7 +105,9 @@ export class FakeWindows implements WindowsApi {
   }
 
   private v1Endpoint(e: Record<string, unknown>) {
-    const shared = [...this.computeSystems.entries()].filter(([, eps]) => eps.includes(e.ID as string)).map(([c]) => c);
+    const shared = [...this.computeSystems.entries()]
+      .filter(([, eps]) => eps.includes(e.ID as string))
+      .map(([c]) => c);
     return { ...e, SharedContainers: shared };
   }
 
@@ -141,6 +147,13 @@ export class FakeWindows implements WindowsApi {
     return true;
   }
 
+  /** HNS assigns an address from the network's subnet when the document has none. */
+  private assignIP(networkID: string): string {
+    const n = this.networks.find((x) => sameId(x.ID, networkID));
+    const base = (n?.AddressPrefix ?? '0.0.0.0/0').split('/')[0] as string;
+    return `${base.split('.').slice(0, 3).join('.')}.${100 + this.seq}`;
+  }
+
   private mac(): string {
     return `00-15-5D-00-00-${this.seq.toString(16).padStart(2, '0').toUpperCase()}`;
   }
@@ -154,7 +167,9 @@ export class FakeWindows implements WindowsApi {
     },
     HcnOpenNetwork: (id) => {
       this.record('HcnOpenNetwork', [id]);
-      return this.networks.some((n) => sameId(n.ID, id)) ? ok(this.handle('network', id)) : notFound('network');
+      return this.networks.some((n) => sameId(n.ID, id))
+        ? ok(this.handle('network', id))
+        : notFound('network');
     },
     HcnQueryNetworkProperties: (h, q) => {
       this.record('HcnQueryNetworkProperties', [h, q]);
@@ -168,7 +183,9 @@ export class FakeWindows implements WindowsApi {
     HcnEnumerateEndpoints: (q) => {
       this.record('HcnEnumerateEndpoints', [q]);
       const f = this.filterOf(q);
-      return ok(JSON.stringify([...this.endpoints.values()].filter((e) => this.matches(e, f)).map((e) => e.ID)));
+      return ok(
+        JSON.stringify([...this.endpoints.values()].filter((e) => this.matches(e, f)).map((e) => e.ID)),
+      );
     },
     HcnOpenEndpoint: (id) => {
       this.record('HcnOpenEndpoint', [id]);
@@ -180,8 +197,10 @@ export class FakeWindows implements WindowsApi {
       const networkID = this.target(net);
       const doc = JSON.parse(settings) as Record<string, unknown>;
       const epID = this.id();
+      const ipc = doc.IpConfigurations as { IpAddress?: string }[] | undefined;
       this.endpoints.set(epID, {
         ...doc,
+        IpConfigurations: ipc?.[0]?.IpAddress ? ipc : [{ IpAddress: this.assignIP(networkID) }],
         ID: epID,
         HostComputeNetwork: networkID,
         MacAddress: (doc.MacAddress as string | undefined) ?? this.mac(),
@@ -212,14 +231,20 @@ export class FakeWindows implements WindowsApi {
     },
     HcnOpenNamespace: (id) => {
       this.record('HcnOpenNamespace', [id]);
-      return this.namespaces.has(id.toLowerCase()) ? ok(this.handle('namespace', id.toLowerCase())) : notFound('namespace');
+      return this.namespaces.has(id.toLowerCase())
+        ? ok(this.handle('namespace', id.toLowerCase()))
+        : notFound('namespace');
     },
     HcnQueryNamespaceProperties: (h, q) => {
       this.record('HcnQueryNamespaceProperties', [h, q]);
       const id = this.target(h);
       const eps = this.namespaces.get(id) ?? [];
       return ok(
-        JSON.stringify({ ID: id, Type: 'Host', Resources: eps.map((e) => ({ Type: 'Endpoint', Data: { ID: e } })) }),
+        JSON.stringify({
+          ID: id,
+          Type: 'Host',
+          Resources: eps.map((e) => ({ Type: 'Endpoint', Data: { ID: e } })),
+        }),
       );
     },
     HcnModifyNamespace: (h, settings) => {
@@ -255,7 +280,9 @@ export class FakeWindows implements WindowsApi {
   private hns(success: boolean, output?: unknown, error?: string): { hr: number; response: string } {
     return {
       hr: 0,
-      response: JSON.stringify(success ? { Success: true, Output: output ?? null } : { Success: false, Error: error }),
+      response: JSON.stringify(
+        success ? { Success: true, Output: output ?? null } : { Success: false, Error: error },
+      ),
     };
   }
 
@@ -264,10 +291,17 @@ export class FakeWindows implements WindowsApi {
       const fail = this.record('HNSCall', [method, path, request]);
       if (fail !== undefined) return { hr: fail };
       const m = /^\/endpoints\/([^/]+)(?:\/(attach|detach))?$/.exec(path);
-      if (method === 'GET' && path === '/networks/') return this.hns(true, this.networks.map((n) => this.v1Network(n)));
+      if (method === 'GET' && path === '/networks/')
+        return this.hns(
+          true,
+          this.networks.map((n) => this.v1Network(n)),
+        );
       if (method === 'GET' && path === '/globals/version') return this.hns(true, this.hnsVersion);
       if (method === 'GET' && path === '/endpoints/') {
-        return this.hns(true, [...this.endpoints.values()].map((e) => this.v1Endpoint(e)));
+        return this.hns(
+          true,
+          [...this.endpoints.values()].map((e) => this.v1Endpoint(e)),
+        );
       }
       if (method === 'POST' && path === '/endpoints/') {
         const doc = JSON.parse(request) as Record<string, unknown>;
@@ -275,7 +309,13 @@ export class FakeWindows implements WindowsApi {
           return this.hns(false, undefined, 'Network not found');
         }
         const id = this.id();
-        const ep = { ...doc, ID: id, MacAddress: (doc.MacAddress as string | undefined) ?? this.mac() };
+        const ip = (doc.IPAddress as string | undefined) ?? this.assignIP(doc.VirtualNetwork as string);
+        const ep = {
+          ...doc,
+          IPAddress: ip,
+          ID: id,
+          MacAddress: (doc.MacAddress as string | undefined) ?? this.mac(),
+        };
         this.endpoints.set(id, ep);
         return this.hns(true, this.v1Endpoint(ep));
       }
@@ -285,7 +325,8 @@ export class FakeWindows implements WindowsApi {
         if (method === 'GET' && !m[2]) return this.hns(true, this.v1Endpoint(ep));
         if (method === 'DELETE' && !m[2]) {
           this.endpoints.delete(ep.ID as string);
-          for (const eps of this.computeSystems.values()) if (eps.includes(ep.ID as string)) eps.splice(eps.indexOf(ep.ID as string), 1);
+          for (const eps of this.computeSystems.values())
+            if (eps.includes(ep.ID as string)) eps.splice(eps.indexOf(ep.ID as string), 1);
           return this.hns(true, ep);
         }
         if (method === 'POST' && m[2] === 'detach') {

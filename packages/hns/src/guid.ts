@@ -22,7 +22,10 @@ export const sameId = (a: string | undefined, b: string | undefined): boolean =>
 
 function check(text: string): string {
   if (!isGuid(text)) {
-    throw new CniError(ErrCode.Internal, `invalid GUID ${JSON.stringify(text)}: want 36 characters xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`);
+    throw new CniError(
+      ErrCode.Internal,
+      `invalid GUID ${JSON.stringify(text)}: want 36 characters xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`,
+    );
   }
   return text.replace(/-/g, '');
 }
@@ -39,7 +42,12 @@ export function guidToStruct(text: string): GuidStruct {
   };
 }
 
-export function guidFromStruct(g: { Data1: number; Data2: number; Data3: number; Data4: ArrayLike<number> }): string {
+export function guidFromStruct(g: {
+  Data1: number;
+  Data2: number;
+  Data3: number;
+  Data4: ArrayLike<number>;
+}): string {
   const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');
   const d4 = Array.from(g.Data4, (b) => hex(b, 2)).join('');
   return `${hex(g.Data1 >>> 0, 8)}-${hex(g.Data2, 4)}-${hex(g.Data3, 4)}-${d4.slice(0, 4)}-${d4.slice(4)}`;

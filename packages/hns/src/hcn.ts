@@ -138,7 +138,11 @@ export class HcnV2 {
   modifyNamespaceEndpoint(namespaceID: string, endpointID: string, request: 'Add' | 'Remove'): void {
     const ns = this.open('Namespace', namespaceID);
     try {
-      const body = goStringify({ ResourceType: 'Endpoint', RequestType: request, Settings: { EndpointId: endpointID } });
+      const body = goStringify({
+        ResourceType: 'Endpoint',
+        RequestType: request,
+        Settings: { EndpointId: endpointID },
+      });
       this.check('HcnModifyNamespace', this.raw.HcnModifyNamespace(ns, body), `${request} ${endpointID}`);
       this.query('Namespace', ns, hcnQuery());
     } finally {

@@ -86,7 +86,11 @@ export class HnsV1 {
 
   /** POST /endpoints/<id>/detach for a container sharing the sandbox's endpoint. */
   detachContainer(id: string, containerID: string): void {
-    this.request('POST', `/endpoints/${id}/detach`, goStringify({ ContainerId: containerID, SystemType: 'Container' }));
+    this.request(
+      'POST',
+      `/endpoints/${id}/detach`,
+      goStringify({ ContainerId: containerID, SystemType: 'Container' }),
+    );
   }
 
   /** GET /globals/version → {Major, Minor} */
@@ -107,12 +111,18 @@ export class HnsV1 {
 
   private modifyComputeSystem(containerID: string, endpointID: string, request: 'Add' | 'Remove'): void {
     const open = this.raw.HcsOpenComputeSystem(containerID);
-    if ((open.hr | 0) < 0) throw new WindowsCallError('HcsOpenComputeSystem', open.hr, open.result ?? '', containerID);
+    if ((open.hr | 0) < 0)
+      throw new WindowsCallError('HcsOpenComputeSystem', open.hr, open.result ?? '', containerID);
     try {
       const body = goStringify({ ResourceType: 'Network', Settings: endpointID, RequestType: request });
       const mod = this.raw.HcsModifyComputeSystem(open.value, body);
       if ((mod.hr | 0) < 0) {
-        throw new WindowsCallError('HcsModifyComputeSystem', mod.hr, mod.result ?? '', `${request} ${endpointID}`);
+        throw new WindowsCallError(
+          'HcsModifyComputeSystem',
+          mod.hr,
+          mod.result ?? '',
+          `${request} ${endpointID}`,
+        );
       }
     } finally {
       this.raw.HcsCloseComputeSystem(open.value);

@@ -47,7 +47,14 @@ export {
   NULL_GUID,
   sameId,
 } from './guid.js';
-export { type HcnEndpoint, type HcnNamespace, type HcnNetwork, type HcnRoute, HcnV2, hcnQuery } from './hcn.js';
+export {
+  type HcnEndpoint,
+  type HcnNamespace,
+  type HcnNetwork,
+  type HcnRoute,
+  HcnV2,
+  hcnQuery,
+} from './hcn.js';
 export { type HnsEndpoint, type HnsNetwork, type HnsSubnet, HnsV1, isSystemNotFound } from './hns.js';
 export { formatIP, maskIP, parseCIDR, parseIP, to4 } from './ip.js';
 export { execIpam, type IpamDelegate, IpamSession } from './ipam.js';

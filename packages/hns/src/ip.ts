@@ -15,7 +15,7 @@ export function parseIP(text: string): Uint8Array | undefined {
   if (last.includes('.')) {
     // a trailing dotted quad is the last two groups
     const v4 = parseIP(last);
-    if (!v4 || v4.length !== 4) return undefined;
+    if (v4?.length !== 4) return undefined;
     const hi = ((v4[0] ?? 0) << 8) | (v4[1] ?? 0);
     const lo = ((v4[2] ?? 0) << 8) | (v4[3] ?? 0);
     body = `${body.slice(0, lastColon + 1)}${hi.toString(16)}:${lo.toString(16)}`;

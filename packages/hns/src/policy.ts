@@ -70,7 +70,12 @@ export function applyOutboundNat(policies: Policy[], api: ApiVersion, cidr: stri
 }
 
 /** OutBoundNAT with `Destinations: [ip]` for loopback DSR (no-op without an IP or DSR support). */
-export function applyLoopbackDSR(policies: Policy[], api: ApiVersion, ip: string, dsrSupported: boolean): void {
+export function applyLoopbackDSR(
+  policies: Policy[],
+  api: ApiVersion,
+  ip: string,
+  dsrSupported: boolean,
+): void {
   if (!dsrSupported || ip === '') return;
   if (holds(policies, api, ['OutBoundNAT'], { v1: 'Destinations', v2: 'Destinations' }, ip)) return;
   add(
@@ -130,7 +135,12 @@ export function applyPortMappings(policies: Policy[], api: ApiVersion, maps: rea
       api === 2
         ? {
             Type: 'PortMapping',
-            Settings: { InternalPort: m.containerPort, ExternalPort: m.hostPort, Protocol: proto, VIP: m.hostIP },
+            Settings: {
+              InternalPort: m.containerPort,
+              ExternalPort: m.hostPort,
+              Protocol: proto,
+              VIP: m.hostIP,
+            },
           }
         : { Type: 'NAT', InternalPort: m.containerPort, ExternalPort: m.hostPort, Protocol: m.protocol },
     );

@@ -15,7 +15,6 @@ import {
   hnsResult,
   type IpamDelegate,
   IpamSession,
-  isNotFound,
   loadWindowsApi,
   type Policy,
   parseWindowsNetConf,
@@ -59,7 +58,10 @@ function networkV2(hcn: HcnV2, name: string) {
   try {
     n = hcn.getNetworkByName(name);
   } catch (e) {
-    throw new CniError(ErrCode.Internal, `error while getting network ${name}: ${(e as CniError).msg ?? (e as Error).message}`);
+    throw new CniError(
+      ErrCode.Internal,
+      `error while getting network ${name}: ${(e as CniError).msg ?? (e as Error).message}`,
+    );
   }
   if (n.Type !== 'L2Bridge' && n.Type !== 'L2Tunnel') {
     throw new CniError(ErrCode.Internal, `network ${name} is of an unexpected type: ${n.Type}`);
@@ -68,7 +70,12 @@ function networkV2(hcn: HcnV2, name: string) {
 }
 
 /** IPAM (when configured), then the policies in the reference's order. */
-async function endpointInputs(n: WindowsNetConf, ipam: IpamSession | undefined, dsr: () => boolean, api: 1 | 2) {
+async function endpointInputs(
+  n: WindowsNetConf,
+  ipam: IpamSession | undefined,
+  dsr: () => boolean,
+  api: 1 | 2,
+) {
   let ip: string | undefined;
   let gateway: string | undefined;
   if (ipam) {
@@ -169,7 +176,10 @@ export function makePlugin(deps: Partial<Deps> = {}): PluginDef & {
       got = ep.IPAddress;
     }
     if (wantIP && got !== wantIP) {
-      throw new CniError(ErrCode.Internal, `endpoint ${epName} has IP ${got ?? '(none)'}, prevResult has ${wantIP}`);
+      throw new CniError(
+        ErrCode.Internal,
+        `endpoint ${epName} has IP ${got ?? '(none)'}, prevResult has ${wantIP}`,
+      );
     }
   }
 
@@ -203,4 +213,3 @@ const notFound = (ep: string, net: string) =>
 
 export const plugin = makePlugin();
 export const { cmdAdd, cmdDel, cmdCheck, cmdStatus } = plugin;
-export { isNotFound };
