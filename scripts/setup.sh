@@ -11,7 +11,7 @@ PNPM_VERSION=10.34.9
 # side-by-side tests; dbus + firewalld: the firewall plugin's firewalld backend; qemu-user-static and
 # binutils-aarch64-linux-gnu: the arm64 standalone build (strip) and its VERSION check.
 DEBS=(iproute2 iptables nftables libnftables1 dnsmasq-base user-mode-linux kmod containernetworking-plugins dbus firewalld
-  qemu-user-static binutils-aarch64-linux-gnu)
+  qemu-user-static binutils-aarch64-linux-gnu python3 util-linux)
 
 missing=()
 for p in "${DEBS[@]}"; do

@@ -1,5 +1,6 @@
 // One build shape for every @cni/* package: ESM, Node 20, types, no bundling of
 // workspace or registry dependencies (they are real dependencies of the package).
+import { existsSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
 /**
@@ -23,9 +24,11 @@ export function cniPackage(opts = {}) {
       outDir: 'dist',
     },
   ];
-  if (opts.bin) {
+  // A plugin package whose bin source does not exist yet still builds its library part.
+  const bin = opts.bin && Object.fromEntries(Object.entries(opts.bin).filter(([, f]) => existsSync(f)));
+  if (bin && Object.keys(bin).length > 0) {
     configs.push({
-      entry: opts.bin,
+      entry: bin,
       format: ['esm'],
       target: 'node20',
       platform: 'node',
