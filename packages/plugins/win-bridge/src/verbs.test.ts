@@ -317,6 +317,57 @@ describe('win-bridge HCN v2 (golden B)', () => {
     expect(fake.callsOf('HNSCall').map((c) => c.args[1])).toEqual(['/globals/version']); // only the DSR gate
   });
 
+  it('prints the v2 result in every spec version', async () => {
+    for (const v of ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0']) {
+      fake.endpoints.clear();
+      fake.namespaces.set(NS, []);
+      const out = await run('ADD', confB(v), { CNI_NETNS: NS });
+      expect(out.exitCode, out.stdout).toBe(0);
+      const r = JSON.parse(out.stdout);
+      expect(r.cniVersion).toBe(v);
+      if (v === '0.1.0' || v === '0.2.0') {
+        expect(r.ip4).toEqual({ ip: '10.244.1.5/24', gateway: '10.244.1.2' });
+      } else {
+        expect(r.ips[0]).toMatchObject({ address: '10.244.1.5/24', gateway: '10.244.1.2' });
+        expect(r.interfaces[0].name).toBe('abc123_cbr0');
+      }
+      expect(r.dns.nameservers).toEqual(['10.96.0.10']);
+    }
+  });
+
+  it('user ACL policies pass through: v1 verbatim, v2 as {Type, Settings}', async () => {
+    const aclV1 = {
+      Type: 'ACL',
+      Protocols: '6',
+      Action: 'Allow',
+      Direction: 'In',
+      RemotePorts: '80',
+      Priority: 200,
+    };
+    const aclV2 = {
+      Type: 'ACL',
+      Settings: { Protocols: '6', Action: 'Block', Direction: 'Out', Priority: 1000 },
+    };
+    const base = { ipMasqNetwork: '', loopbackDSR: false, runtimeConfig: {} };
+    expect(
+      (await run('ADD', { ...confA(), ...base, policies: [{ name: 'EndpointPolicy', value: aclV1 }] }))
+        .exitCode,
+    ).toBe(0);
+    expect(JSON.parse(posted()[0]?.args[2] as string).Policies).toEqual([aclV1]);
+    expect(
+      (
+        await run(
+          'ADD',
+          { ...confB(), ...base, policies: [{ name: 'EndpointPolicy', value: aclV2 }] },
+          { CNI_NETNS: NS },
+        )
+      ).exitCode,
+    ).toBe(0);
+    expect(fake.callsOf('HcnCreateEndpoint')[0]?.args[2]).toContain(
+      '"Policies":[{"Type":"ACL","Settings":{"Protocols":"6","Action":"Block","Direction":"Out","Priority":1000}}]',
+    );
+  });
+
   it('a v1-shaped policy under v2 keeps only its Type', async () => {
     const out = await run(
       'ADD',
