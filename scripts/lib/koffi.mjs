@@ -16,7 +16,15 @@ import { repoRoot } from './plugins.mjs';
 const require_ = createRequire(join(repoRoot, 'packages', 'ns', 'package.json'));
 
 export function koffiDir() {
-  return dirname(require_.resolve('koffi/package.json'));
+  // koffi's exports do not expose package.json: resolve its entry and walk up to the package root.
+  let dir = dirname(require_.resolve('koffi'));
+  while (
+    !existsSync(join(dir, 'package.json')) ||
+    JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== 'koffi'
+  ) {
+    dir = dirname(dir);
+  }
+  return dir;
 }
 
 /** The directory of @koromix/koffi-<pkg> (e.g. linux-x64), found next to koffi in the pnpm store. */
