@@ -1,10 +1,11 @@
 // The HCN/HNS call sequences of the shared flows, the netconf parser and the error paths of
 // the clients, against the fake DLL boundary.
 import { describe, expect, it } from 'vitest';
-import { provisionV2, removeV2 } from './endpoint.js';
+import { provisionV2, removeV1, removeV2 } from './endpoint.js';
 import { FakeWindows } from './fake.js';
 import { HcnV2 } from './hcn.js';
 import { HnsV1 } from './hns.js';
+import { IpamSession } from './ipam.js';
 import { parseWindowsNetConf } from './netconf.js';
 
 const NS = '5a3b2c1d-0000-4000-8000-000000000001';
@@ -161,5 +162,49 @@ describe('netconf', () => {
     for (const [patch, msg] of cases) {
       expect(() => parseWindowsNetConf(JSON.stringify({ ...base, ...patch }))).toThrow(msg);
     }
+  });
+});
+
+describe('removal and IPAM sessions', () => {
+  it('v2 DEL returns a delete failure; v1 DEL ignores HNS errors', async () => {
+    const fake = setup();
+    const hcn = new HcnV2(fake.hcn);
+    await provisionV2(hcn, {
+      epName: 'a_cbr0',
+      networkID: 'N',
+      namespace: NS,
+      build: async () => '{"Name":"a_cbr0"}',
+    });
+    fake.failNext.set('HcnDeleteEndpoint', 0x80070005 | 0);
+    expect(() => removeV2(hcn, { epName: 'a_cbr0' })).toThrow('HcnDeleteEndpoint');
+    expect(fake.openHandles.size).toBe(0);
+
+    const hns = new HnsV1(fake.vmcompute);
+    const ep = hns.createEndpoint('{"Name":"b_cbr0","VirtualNetwork":"N"}');
+    fake.addComputeSystem('b');
+    fake.failNext.set('HcsModifyComputeSystem', 0x80004005 | 0);
+    fake.computeSystems.set('b', [ep.ID]);
+    removeV1(hns, { epName: 'b_cbr0', containerID: 'b', netns: 'none' });
+    expect(fake.endpoints.has(ep.ID)).toBe(false);
+    expect(fake.openHandles.size).toBe(0);
+  });
+
+  it('IpamSession: missing IP config is an error; rollback releases only what was allocated, once', async () => {
+    const calls: string[] = [];
+    const ipam = {
+      add: async () => ({ cniVersion: '1.0.0', ips: [] }),
+      del: async () => {
+        calls.push('DEL');
+      },
+      status: async () => {},
+    };
+    const never = new IpamSession('host-local', Buffer.from('{}'), ipam);
+    await never.rollback();
+    expect(calls).toEqual([]);
+    const s = new IpamSession('host-local', Buffer.from('{}'), ipam);
+    await expect(s.add()).rejects.toThrow('IPAM plugin return is missing IP config');
+    await s.rollback();
+    await s.rollback();
+    expect(calls).toEqual(['DEL']);
   });
 });
