@@ -226,7 +226,7 @@ describe('unpacked tarballs as CNI_PATH', () => {
     const bin = join(work, 'bin-arm64');
     mkdirSync(bin, { recursive: true });
     execFileSync('tar', ['-xzf', join(outA, `cni-plugins-linux-arm64-${tag}-standalone.tgz`), '-C', bin]);
-    const r = spawnSync('qemu-aarch64-static', [join(bin, 'loopback')], {
+    const r = spawnSync('qemu-aarch64-static', ['-L', '/usr/aarch64-linux-gnu', join(bin, 'host-local')], {
       input: '{"cniVersion":"1.0.0"}',
       encoding: 'utf8',
       env: { CNI_COMMAND: 'VERSION', PATH: '/usr/bin:/bin' },
