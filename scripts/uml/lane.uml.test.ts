@@ -39,7 +39,6 @@ describe('the UML lane guest', () => {
 
   it('runs the UML kernel from /usr/lib/uml/modules', () => {
     expect(readFileSync(`/lib/modules/${release()}/modules.dep`, 'utf8')).toContain('8021q.ko');
-    // biome-ignore lint/suspicious/noUndeclaredEnvVars: set by init.sh in the guest; not a turbo task input
     expect(process.env['CNI_TS_REPO']).toBe('/run/cni-uml/repo');
     expect(process.cwd()).toBe('/run/cni-uml/repo');
   });

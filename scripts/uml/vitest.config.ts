@@ -15,7 +15,6 @@ export const DEFAULT_INCLUDE = [
 ];
 
 function include(): string[] {
-  // biome-ignore lint/suspicious/noUndeclaredEnvVars: set by scripts/uml/run.sh for the guest; no turbo task reads it
   const raw = process.env['CNI_UML_INCLUDE'];
   if (!raw) return DEFAULT_INCLUDE;
   const list: unknown = JSON.parse(raw);

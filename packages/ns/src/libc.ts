@@ -15,7 +15,6 @@ interface Libc {
 
 let libc: Libc | undefined;
 
-
 /**
  * koffi, loaded on first use. A single-executable build (where `require` only knows built-in
  * modules) sets `globalThis.__cniTsRequire` to a require rooted beside the executable, where the
