@@ -13,7 +13,7 @@ PNPM_VERSION=10.34.9
 # qemu for its VERSION check.
 DEBS=(iproute2 iptables nftables libnftables1 dnsmasq-base user-mode-linux kmod containernetworking-plugins dbus firewalld
   qemu-user-static binutils-aarch64-linux-gnu libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross
-  python3 util-linux)
+  python3 util-linux time)
 
 missing=()
 for p in "${DEBS[@]}"; do
