@@ -1,32 +1,7 @@
-// Bundle a TypeScript entry (workspace packages from their sources) into one .mjs that plain
-// Node runs, so kernel tests can start many real processes at once.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { buildSync } from 'esbuild';
-
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+// Bundle a TypeScript entry into one .mjs that plain Node runs, so kernel tests can start many
+// real processes at once.
+import { bundleEntry } from '@cni-internal/test-kit';
 
 export function bundle(entry: string): string {
-  const out = join(mkdtempSync(join(tmpdir(), 'cni-ipt-')), 'entry.mjs');
-  const nsPkg = join(repo, 'packages/ns/package.json');
-  buildSync({
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: out,
-    external: ['koffi'],
-    logLevel: 'silent',
-    alias: {
-      '@cni/ns': join(repo, 'packages/ns/src/index.ts'),
-      '@cni/iptables': join(repo, 'packages/iptables/src/index.ts'),
-    },
-    banner: {
-      js: `import { createRequire as __cr } from 'node:module'; globalThis.__cniTsRequire = __cr(${JSON.stringify(nsPkg)});`,
-    },
-  });
-  return out;
+  return bundleEntry(entry, 'cni-ipt-');
 }

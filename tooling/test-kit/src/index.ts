@@ -28,3 +28,11 @@ export {
   readNoopDebug,
   writeNoopDebug,
 } from './noop/noop.js';
+export {
+  type BuiltPlugin,
+  buildPlugin,
+  bundleEntry,
+  type PluginEnv,
+  runPlugin,
+  sourceAliases,
+} from './bundle.js';

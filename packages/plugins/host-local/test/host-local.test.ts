@@ -14,7 +14,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type BuiltPlugin, buildPlugin, type PluginEnv, runPlugin, startPlugin } from './process.js';
+import { type BuiltPlugin, buildPlugin, type PluginEnv, runPlugin } from '@cni-internal/test-kit';
+
+const startPlugin = runPlugin;
 
 const GO = '/usr/lib/cni/host-local';
 const VERSIONS = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'];

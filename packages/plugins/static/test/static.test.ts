@@ -1,6 +1,6 @@
 // static as a real process, for every spec version.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BuiltPlugin, buildPlugin, type PluginEnv, runPlugin } from './process.js';
+import { type BuiltPlugin, buildPlugin, type PluginEnv, runPlugin } from '@cni-internal/test-kit';
 
 const VERSIONS = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'];
 let built: BuiltPlugin;
