@@ -1,0 +1,166 @@
+// The handle: one NETLINK_ROUTE socket bound to the namespace it was opened in.
+import { NetNS } from '@cni/ns';
+import * as A from './addr.js';
+import { NETLINK_ROUTE } from './codec/constants.js';
+import * as C from './codec/constants.js';
+import { NetlinkError } from './errors.js';
+import { formatMac, parseMac } from './ipaddr.js';
+import * as L from './link.js';
+import * as R from './route.js';
+import { NlSocket, type SocketOptions } from './socket.js';
+
+export class Netlink {
+  readonly sock: NlSocket;
+
+  private constructor(sock: NlSocket) {
+    this.sock = sock;
+  }
+
+  /** A handle on `ns` (default: the namespace the thread is in now); 5 s receive timeout. */
+  static open(ns?: NetNS, opts: SocketOptions = {}): Netlink {
+    return new Netlink(NlSocket.open(NETLINK_ROUTE, ns, opts));
+  }
+
+  close(): void {
+    this.sock.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  // --- links ---------------------------------------------------------------------------
+
+  linkList(): L.Link[] {
+    return L.linkList(this.sock);
+  }
+
+  linkByName(name: string): L.Link {
+    return L.linkByName(this.sock, name);
+  }
+
+  linkByIndex(index: number): L.Link {
+    return L.linkByIndex(this.sock, index);
+  }
+
+  linkByMac(mac: string): L.Link | undefined {
+    let want: string;
+    try {
+      want = formatMac(parseMac(mac.toLowerCase()));
+    } catch {
+      throw new NetlinkError(`link by mac: invalid mac "${mac}"`, 22);
+    }
+    return this.linkList().find((l) => l.mac === want);
+  }
+
+  linkByAlias(alias: string): L.Link | undefined {
+    return this.linkList().find((l) => l.alias === alias);
+  }
+
+  /**
+   * Create a link and return it. When the link is created straight into another namespace
+   * (`nsFd`), it is looked up there.
+   */
+  linkAdd(spec: L.LinkSpec): L.Link {
+    L.linkAddRaw(this.sock, spec);
+    const nsFd = (spec as { nsFd?: number }).nsFd;
+    if (nsFd === undefined) return this.linkByName(spec.name);
+    const ns = NetNS.open(`/proc/self/fd/${nsFd}`);
+    try {
+      const there = Netlink.open(ns);
+      try {
+        return there.linkByName(spec.name);
+      } finally {
+        there.close();
+      }
+    } finally {
+      ns.close();
+    }
+  }
+
+  linkDel(indexOrName: number | string): void {
+    L.linkDel(this.sock, indexOrName);
+  }
+
+  linkSetUp(index: number): void {
+    L.linkSetFlags(this.sock, index, C.IFF_UP, true, `link set ${index} up`);
+  }
+
+  linkSetDown(index: number): void {
+    L.linkSetFlags(this.sock, index, C.IFF_UP, false, `link set ${index} down`);
+  }
+
+  linkSetPromisc(index: number, on: boolean): void {
+    L.linkSetFlags(this.sock, index, C.IFF_PROMISC, on, `link set ${index} promisc ${on ? 'on' : 'off'}`);
+  }
+
+  linkSetAllmulti(index: number, on: boolean): void {
+    L.linkSetFlags(
+      this.sock,
+      index,
+      C.IFF_ALLMULTI,
+      on,
+      `link set ${index} allmulticast ${on ? 'on' : 'off'}`,
+    );
+  }
+
+  linkSetMtu(index: number, mtu: number): void {
+    L.linkSet.mtu(this.sock, index, mtu);
+  }
+
+  linkSetMac(index: number, mac: string): void {
+    L.linkSet.mac(this.sock, index, mac);
+  }
+
+  linkSetName(index: number, name: string): void {
+    L.linkSet.name(this.sock, index, name);
+  }
+
+  linkSetMaster(index: number, master: number): void {
+    L.linkSet.master(this.sock, index, master);
+  }
+
+  linkSetNsFd(index: number, fd: number): void {
+    L.linkSet.nsFd(this.sock, index, fd);
+  }
+
+  linkSetTxQLen(index: number, q: number): void {
+    L.linkSet.txQLen(this.sock, index, q);
+  }
+
+  linkSetAlias(index: number, alias: string): void {
+    L.linkSet.alias(this.sock, index, alias);
+  }
+
+  // --- addresses -----------------------------------------------------------------------
+
+  addrList(filter?: { index?: number; family?: 4 | 6 }): A.Addr[] {
+    return A.addrList(this.sock, filter);
+  }
+
+  addrAdd(index: number, cidr: string, opts?: A.AddrOptions): void {
+    A.addrAdd(this.sock, index, cidr, opts);
+  }
+
+  addrDel(index: number, cidr: string): void {
+    A.addrDel(this.sock, index, cidr);
+  }
+
+  // --- routes --------------------------------------------------------------------------
+
+  routeList(filter?: { family?: 4 | 6; table?: number; oif?: number }): R.Route[] {
+    return R.routeList(this.sock, filter);
+  }
+
+  routeAdd(r: R.Route, mode: R.RouteMode = 'add'): void {
+    R.routeAdd(this.sock, r, mode);
+  }
+
+  routeDel(r: R.Route): void {
+    R.routeDel(this.sock, r);
+  }
+
+  routeGet(dst: string): R.Route {
+    return R.routeGet(this.sock, dst);
+  }
+}

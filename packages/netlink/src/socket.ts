@@ -1,0 +1,248 @@
+// A netlink socket: created inside the namespace it manages, blocking with a receive
+// timeout, one request at a time with sequence checking.
+import type { NetNS } from '@cni/ns';
+import { AttrList } from './codec/attr.js';
+import { AF_NETLINK } from './codec/constants.js';
+import {
+  decodeMessages,
+  encodeMessage,
+  NLM_F_ACK,
+  NLM_F_ACK_TLVS,
+  NLM_F_DUMP,
+  NLM_F_DUMP_INTR,
+  NLM_F_MULTI,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_HDRLEN,
+  NLMSG_NOOP,
+  NLMSG_OVERRUN,
+  NLMSGERR_ATTR_MSG,
+  type NlMsg,
+  nlmsgerr,
+} from './codec/message.js';
+import { ERRNO, NetlinkError } from './errors.js';
+import {
+  getSys,
+  MSG_PEEK,
+  MSG_TRUNC,
+  NETLINK_CAP_ACK,
+  NETLINK_EXT_ACK,
+  SO_RCVBUF,
+  SO_RCVTIMEO,
+  SOCK_CLOEXEC,
+  SOCK_RAW,
+  SOL_NETLINK,
+  SOL_SOCKET,
+} from './sys.js';
+
+export const DEFAULT_TIMEOUT_MS = 5000;
+const DUMP_INTR_RETRIES = 5;
+
+export interface SocketOptions {
+  /** Receive timeout in milliseconds (default 5000). */
+  timeoutMs?: number;
+}
+
+export class NlSocket {
+  #fd: number;
+  readonly protocol: number;
+  /** Our port id, as the kernel assigned it at bind. */
+  readonly portId: number;
+  #seq: number;
+  #buf = Buffer.alloc(64 * 1024);
+
+  private constructor(fd: number, protocol: number, portId: number) {
+    this.#fd = fd;
+    this.protocol = protocol;
+    this.portId = portId;
+    this.#seq = Math.floor(Date.now() / 1000) & 0x7fffffff;
+  }
+
+  /** Open a socket of `protocol` (NETLINK_ROUTE, NETLINK_NETFILTER) in `ns` (default: here). */
+  static open(protocol: number, ns?: NetNS, opts: SocketOptions = {}): NlSocket {
+    const create = (): NlSocket => NlSocket.#create(protocol, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    return ns ? ns.run(create) : create();
+  }
+
+  static #create(protocol: number, timeoutMs: number): NlSocket {
+    const s = getSys();
+    const fd = s.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+    if (fd < 0) throw new NetlinkError('netlink socket', s.errno());
+    try {
+      const sa = Buffer.alloc(12);
+      sa.writeUInt16LE(AF_NETLINK, 0);
+      if (s.bind(fd, sa, 12) < 0) throw new NetlinkError('netlink bind', s.errno());
+      const tv = Buffer.alloc(16);
+      tv.writeBigInt64LE(BigInt(Math.floor(timeoutMs / 1000)), 0);
+      tv.writeBigInt64LE(BigInt((timeoutMs % 1000) * 1000), 8);
+      if (s.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, 16) < 0)
+        throw new NetlinkError('netlink SO_RCVTIMEO', s.errno());
+      const one = Buffer.alloc(4);
+      one.writeInt32LE(1);
+      // Extended acks carry the kernel's text ("Link not found"); capped acks keep error
+      // messages small. Old kernels lack them: not fatal.
+      s.setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, one, 4);
+      s.setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, one, 4);
+      const rcvbuf = Buffer.alloc(4);
+      rcvbuf.writeInt32LE(1024 * 1024);
+      s.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf, 4);
+      const len = [12];
+      const name = Buffer.alloc(12);
+      if (s.getsockname(fd, name, len) < 0) throw new NetlinkError('netlink getsockname', s.errno());
+      return new NlSocket(fd, protocol, name.readUInt32LE(4));
+    } catch (err) {
+      s.close(fd);
+      throw err;
+    }
+  }
+
+  get fd(): number {
+    return this.#fd;
+  }
+
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  close(): void {
+    if (this.#fd >= 0) getSys().close(this.#fd);
+    this.#fd = -1;
+  }
+
+  #nextSeq(): number {
+    this.#seq = (this.#seq + 1) >>> 0;
+    if (this.#seq === 0) this.#seq = 1;
+    return this.#seq;
+  }
+
+  #send(type: number, flags: number, payload: Buffer, op: string): number {
+    if (this.#fd < 0) throw new NetlinkError(`${op} (socket closed)`, 9);
+    const seq = this.#nextSeq();
+    const msg = encodeMessage({ type, flags, seq, pid: 0, payload });
+    const s = getSys();
+    for (;;) {
+      const n = s.send(this.#fd, msg, msg.length, 0);
+      if (n >= 0) return seq;
+      const errno = s.errno();
+      if (errno !== ERRNO.EINTR) throw new NetlinkError(op, errno);
+    }
+  }
+
+  /** One datagram, whole: peek its size first so nothing is truncated. */
+  #recv(op: string): NlMsg[] {
+    const s = getSys();
+    for (;;) {
+      let n = s.recv(this.#fd, this.#buf, this.#buf.length, MSG_PEEK | MSG_TRUNC);
+      if (n >= 0 && n > this.#buf.length) this.#buf = Buffer.alloc(n + 4096);
+      if (n >= 0) n = s.recv(this.#fd, this.#buf, this.#buf.length, 0);
+      if (n >= 0) return decodeMessages(Buffer.from(this.#buf.subarray(0, n)));
+      const errno = s.errno();
+      if (errno === ERRNO.EINTR) continue;
+      if (errno === ERRNO.EAGAIN)
+        throw new NetlinkError(`${op} (no answer from the kernel)`, ERRNO.ETIMEDOUT);
+      throw new NetlinkError(op, errno);
+    }
+  }
+
+  #error(m: NlMsg, op: string): NetlinkError | undefined {
+    if (m.payload.length < 4) return new NetlinkError(`${op} (short error message)`, ERRNO.EPROTO);
+    const err = m.payload.readInt32LE(0);
+    if (err === 0) return undefined;
+    let extack: string | undefined;
+    if (m.flags & NLM_F_ACK_TLVS && m.payload.length >= nlmsgerr.size) {
+      // With NETLINK_CAP_ACK the request is echoed as its header only; then the TLVs.
+      const reqLen = m.payload.readUInt32LE(4);
+      const start = 4 + (m.flags & 0x100 ? NLMSG_HDRLEN : Math.max(NLMSG_HDRLEN, (reqLen + 3) & ~3));
+      const msg = AttrList.decode(m.payload, start).str(NLMSGERR_ATTR_MSG);
+      if (msg) extack = msg;
+    }
+    return new NetlinkError(op, -err, extack);
+  }
+
+  /** A change (NEW/DEL/SET): flags | NLM_F_REQUEST | NLM_F_ACK, wait for the ACK. */
+  ack(type: number, flags: number, payload: Buffer, op: string): void {
+    const seq = this.#send(type, NLM_F_REQUEST | NLM_F_ACK | flags, payload, op);
+    for (;;) {
+      for (const m of this.#recv(op)) {
+        if (m.seq !== seq) continue; // a stale answer to an earlier, timed-out request
+        if (m.type === NLMSG_ERROR) {
+          const e = this.#error(m, op);
+          if (e) throw e;
+          return;
+        }
+      }
+    }
+  }
+
+  /**
+   * A non-dump GET. Sent without NLM_F_ACK: the kernel answers with exactly one message
+   * (the object, or an error), so we read exactly one — a "read until ACK" loop would block.
+   */
+  get(type: number, payload: Buffer, op: string): NlMsg {
+    const seq = this.#send(type, NLM_F_REQUEST, payload, op);
+    for (;;) {
+      for (const m of this.#recv(op)) {
+        if (m.seq !== seq) continue;
+        if (m.type === NLMSG_ERROR) {
+          const e = this.#error(m, op);
+          if (e) throw e;
+          continue;
+        }
+        return m;
+      }
+    }
+  }
+
+  /** A dump: every message up to NLMSG_DONE; retried when the kernel flags it inconsistent. */
+  dump(type: number, payload: Buffer, op: string, flags = 0): NlMsg[] {
+    for (let attempt = 0; ; attempt++) {
+      const { msgs, interrupted } = this.#dumpOnce(type, payload, op, flags);
+      if (!interrupted) return msgs;
+      if (attempt + 1 >= DUMP_INTR_RETRIES) {
+        throw new NetlinkError(
+          `${op} (dump interrupted ${DUMP_INTR_RETRIES} times by concurrent changes)`,
+          ERRNO.EINTR,
+        );
+      }
+    }
+  }
+
+  #dumpOnce(
+    type: number,
+    payload: Buffer,
+    op: string,
+    flags: number,
+  ): { msgs: NlMsg[]; interrupted: boolean } {
+    const seq = this.#send(type, NLM_F_REQUEST | NLM_F_DUMP | flags, payload, op);
+    const msgs: NlMsg[] = [];
+    let interrupted = false;
+    for (;;) {
+      for (const m of this.#recv(op)) {
+        if (m.seq !== seq) continue;
+        if (m.flags & NLM_F_DUMP_INTR) interrupted = true;
+        if (m.type === NLMSG_DONE) {
+          // NLMSG_DONE carries an int: a negative errno when the dump itself failed.
+          if (m.payload.length >= 4) {
+            const err = m.payload.readInt32LE(0);
+            if (err < 0) {
+              const extack =
+                m.flags & NLM_F_ACK_TLVS ? AttrList.decode(m.payload, 4).str(NLMSGERR_ATTR_MSG) : undefined;
+              throw new NetlinkError(op, -err, extack);
+            }
+          }
+          return { msgs, interrupted };
+        }
+        if (m.type === NLMSG_ERROR) {
+          const e = this.#error(m, op);
+          if (e) throw e;
+          return { msgs, interrupted };
+        }
+        if (m.type === NLMSG_NOOP) continue;
+        if (m.type === NLMSG_OVERRUN) throw new NetlinkError(`${op} (overrun)`, 105);
+        msgs.push(m);
+        if (!(m.flags & NLM_F_MULTI)) return { msgs, interrupted };
+      }
+    }
+  }
+}
