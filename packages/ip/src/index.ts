@@ -1,1 +1,28 @@
 export * from './cidr.js';
+export { validateExpectedInterfaceIPs, validateExpectedRoute } from './check.js';
+export { enableForward, enableIP4Forward, enableIP6Forward, IPV4_FORWARD_KEY, IPV6_FORWARD_KEY } from './forward.js';
+export {
+  formatChainName,
+  formatComment,
+  goQuote,
+  ifbDeviceName,
+  MAX_CHAIN_LENGTH,
+  mustFormatChainNameWithPrefix,
+  mustFormatHashWithPrefix,
+} from './hash.js';
+export { type ConfigureIfaceOptions, configureIface, settleAddresses, sleepSync } from './iface.js';
+export { formatMAC, isUnicastMAC, isZeroMAC, macFromIPv4, normalizeMAC, parseMAC, randomMAC } from './mac.js';
+export {
+  delLinkByName,
+  delLinkByNameAddr,
+  getVethPeerIfindex,
+  type LinkInterface,
+  linkByNameOrUndefined,
+  linkExists,
+  randomVethName,
+  renameLink,
+  type SetupVethOptions,
+  setupVeth,
+  toInterface,
+  type VethPair,
+} from './veth.js';
