@@ -5,7 +5,11 @@ import type { IPConfig, Route } from '@cni/skel';
 import { formatCIDR, ipEqual, networkOf, parseCIDR, parseIP } from './cidr.js';
 
 /** Every result IP is on `ifName`, and a route to its prefix exists. */
-export function validateExpectedInterfaceIPs(nl: Netlink, ifName: string, resultIPs: readonly IPConfig[]): void {
+export function validateExpectedInterfaceIPs(
+  nl: Netlink,
+  ifName: string,
+  resultIPs: readonly IPConfig[],
+): void {
   for (const ipc of resultIPs) {
     let index: number;
     try {
@@ -22,7 +26,9 @@ export function validateExpectedInterfaceIPs(nl: Netlink, ifName: string, result
     });
     if (!match) throw new Error(`Failed to match addr ${wantText} on interface ${ifName}`);
     const prefix = formatCIDR(networkOf(want));
-    const found = nl.routeList({ family: want.ip.family }).some((r) => r.dst !== undefined && sameCIDR(r.dst, prefix));
+    const found = nl
+      .routeList({ family: want.ip.family })
+      .some((r) => r.dst !== undefined && sameCIDR(r.dst, prefix));
     if (!found) throw new Error(`Failed to find Gateway ${ipc.gateway ?? '<nil>'} for interface ${ifName}`);
   }
 }
@@ -53,7 +59,9 @@ export function validateExpectedRoute(nl: Netlink, resultRoutes: readonly Route[
     try {
       routes = nl.routeList({ family });
     } catch (err) {
-      throw new Error(`Expected Route ${describeRoute(route)} not route table lookup error ${(err as Error).message}`);
+      throw new Error(
+        `Expected Route ${describeRoute(route)} not route table lookup error ${(err as Error).message}`,
+      );
     }
     const found = routes.some((r) => {
       if (isDefault) return r.dst === undefined || r.dst.endsWith('/0');

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatChainName, formatComment, goQuote, ifbDeviceName, mustFormatChainNameWithPrefix, mustFormatHashWithPrefix } from './hash.js';
+import {
+  formatChainName,
+  formatComment,
+  goQuote,
+  ifbDeviceName,
+  mustFormatChainNameWithPrefix,
+  mustFormatHashWithPrefix,
+} from './hash.js';
 
 describe('reference hash names', () => {
   it('formatChainName matches pkg/utils', () => {

@@ -25,7 +25,12 @@ export interface ConfigureIfaceOptions {
  * gateway, and every route is added (gateway defaulting to the family's first gateway,
  * with metric/table/scope, appended so that ECMP routes to one prefix coexist).
  */
-export function configureIface(ns: NetNS, ifName: string, result: Result, opts: ConfigureIfaceOptions = {}): void {
+export function configureIface(
+  ns: NetNS,
+  ifName: string,
+  result: Result,
+  opts: ConfigureIfaceOptions = {},
+): void {
   if (!result.interfaces || result.interfaces.length === 0) throw new Error('no interfaces to configure');
   const nl = opts.netlink ?? Netlink.open(ns);
   try {
@@ -33,7 +38,9 @@ export function configureIface(ns: NetNS, ifName: string, result: Result, opts: 
     try {
       link = nl.linkByName(ifName);
     } catch (err) {
-      throw new Error(`failed to lookup ${JSON.stringify(ifName)}: ${(err as Error).message}`, { cause: err });
+      throw new Error(`failed to lookup ${JSON.stringify(ifName)}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     let v4gw: string | undefined;
     let v6gw: string | undefined;
@@ -42,7 +49,9 @@ export function configureIface(ns: NetNS, ifName: string, result: Result, opts: 
       if (ipc.interface === undefined) continue;
       const idx = ipc.interface;
       if (idx < 0 || idx >= result.interfaces.length || result.interfaces[idx]?.name !== ifName) {
-        throw new Error(`failed to add IP addr ${ipc.address} to ${JSON.stringify(ifName)}: invalid interface index`);
+        throw new Error(
+          `failed to add IP addr ${ipc.address} to ${JSON.stringify(ifName)}: invalid interface index`,
+        );
       }
       const v6 = isV6(ipc.address);
       if (v6 && !hasEnabledIpv6) {
@@ -52,9 +61,12 @@ export function configureIface(ns: NetNS, ifName: string, result: Result, opts: 
       try {
         nl.addrAdd(link.index, ipc.address);
       } catch (err) {
-        throw new Error(`failed to add IP addr ${ipc.address} to ${JSON.stringify(ifName)}: ${(err as Error).message}`, {
-          cause: err,
-        });
+        throw new Error(
+          `failed to add IP addr ${ipc.address} to ${JSON.stringify(ifName)}: ${(err as Error).message}`,
+          {
+            cause: err,
+          },
+        );
       }
       if (ipc.gateway !== undefined) {
         if (!v6 && v4gw === undefined) v4gw = ipc.gateway;
@@ -64,7 +76,9 @@ export function configureIface(ns: NetNS, ifName: string, result: Result, opts: 
     try {
       nl.linkSetUp(link.index);
     } catch (err) {
-      throw new Error(`failed to set ${JSON.stringify(ifName)} UP: ${(err as Error).message}`, { cause: err });
+      throw new Error(`failed to set ${JSON.stringify(ifName)} UP: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     if (v6gw !== undefined) settleAddresses(nl, ifName, opts.settleTimeoutMs ?? 5000);
     for (const r of result.routes ?? []) {
@@ -84,9 +98,12 @@ export function configureIface(ns: NetNS, ifName: string, result: Result, opts: 
           'append',
         );
       } catch (err) {
-        throw new Error(`failed to add route '${r.dst} via ${gw ?? '<nil>'} dev ${ifName}': ${(err as Error).message}`, {
-          cause: err,
-        });
+        throw new Error(
+          `failed to add route '${r.dst} via ${gw ?? '<nil>'} dev ${ifName}': ${(err as Error).message}`,
+          {
+            cause: err,
+          },
+        );
       }
     }
   } finally {
@@ -113,9 +130,12 @@ function enableIPv6(ns: NetNS, ifName: string): void {
     try {
       sysctlSetIn(ns, key, '0');
     } catch (err) {
-      throw new Error(`failed to enable IPv6 for interface ${JSON.stringify(iface)} (${key}=${value}): ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new Error(
+        `failed to enable IPv6 for interface ${JSON.stringify(iface)} (${key}=${value}): ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
   const keep = `net/ipv6/conf/${ifName}/keep_addr_on_down`;
@@ -143,9 +163,10 @@ export function settleAddresses(nl: Netlink, ifName: string, timeoutMs = 5000): 
     if (Date.now() >= deadline) {
       const now = nl.linkByIndex(link.index);
       if (now.operState !== 'up') return;
-      throw new Error(`link ${ifName} still has tentative addresses after ${Math.round(timeoutMs / 1000)} seconds`);
+      throw new Error(
+        `link ${ifName} still has tentative addresses after ${Math.round(timeoutMs / 1000)} seconds`,
+      );
     }
     sleepSync(50);
   }
 }
-

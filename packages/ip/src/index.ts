@@ -1,6 +1,12 @@
 export * from './cidr.js';
 export { validateExpectedInterfaceIPs, validateExpectedRoute } from './check.js';
-export { enableForward, enableIP4Forward, enableIP6Forward, IPV4_FORWARD_KEY, IPV6_FORWARD_KEY } from './forward.js';
+export {
+  enableForward,
+  enableIP4Forward,
+  enableIP6Forward,
+  IPV4_FORWARD_KEY,
+  IPV6_FORWARD_KEY,
+} from './forward.js';
 export {
   formatChainName,
   formatComment,

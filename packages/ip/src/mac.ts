@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 
 /** Parse `aa:bb:cc:dd:ee:ff` (also `-` separated, any case); undefined when not a 6-byte MAC. */
 export function parseMAC(text: string): Buffer | undefined {
-  if (typeof text !== 'string' || !/^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$/.test(text)) return undefined;
+  if (typeof text !== 'string' || !/^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$/.test(text))
+    return undefined;
   return Buffer.from(text.split(/[:-]/).map((x) => Number.parseInt(x, 16)));
 }
 

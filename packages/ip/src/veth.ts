@@ -68,12 +68,16 @@ export function setupVeth(opts: SetupVethOptions): VethPair {
           ...(opts.contVethMac ? { mac: opts.contVethMac } : {}),
         });
       } catch (err) {
-        if (!isExists(err)) throw new Error(`failed to make veth pair: ${(err as Error).message}`, { cause: err });
+        if (!isExists(err))
+          throw new Error(`failed to make veth pair: ${(err as Error).message}`, { cause: err });
         const peerTaken = linkExists(host, hostName);
         if (opts.hostVethName === undefined && peerTaken) continue;
-        throw new Error(`container veth name (${JSON.stringify(contVethName)}) peer provided (${JSON.stringify(hostName)}) already exists`, {
-          cause: err,
-        });
+        throw new Error(
+          `container veth name (${JSON.stringify(contVethName)}) peer provided (${JSON.stringify(hostName)}) already exists`,
+          {
+            cause: err,
+          },
+        );
       }
     }
     if (!created) throw new Error('failed to find a unique veth name');
@@ -83,13 +87,17 @@ export function setupVeth(opts: SetupVethOptions): VethPair {
       host.linkSetUp(hostLink.index);
       hostLink = host.linkByIndex(hostLink.index);
     } catch (err) {
-      throw new Error(`failed to set ${JSON.stringify(hostName)} up: ${(err as Error).message}`, { cause: err });
+      throw new Error(`failed to set ${JSON.stringify(hostName)} up: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     try {
       cont.linkSetUp(created.index);
       created = cont.linkByIndex(created.index);
     } catch (err) {
-      throw new Error(`failed to set ${JSON.stringify(contVethName)} up: ${(err as Error).message}`, { cause: err });
+      throw new Error(`failed to set ${JSON.stringify(contVethName)} up: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     return { hostVeth: toInterface(hostLink), contVeth: toInterface(created) };
   } finally {
@@ -153,6 +161,7 @@ export function renameLink(nl: Netlink, curName: string, newName: string): void 
 export function getVethPeerIfindex(nl: Netlink, name: string): { link: Link; peerIndex: number } {
   const link = nl.linkByName(name);
   if (link.kind !== 'veth') throw new Error(`interface ${JSON.stringify(name)} was not a veth interface`);
-  if (link.parent === undefined) throw new Error(`unable to determine the peer of veth ${JSON.stringify(name)}`);
+  if (link.parent === undefined)
+    throw new Error(`unable to determine the peer of veth ${JSON.stringify(name)}`);
   return { link, peerIndex: link.parent };
 }
