@@ -1,13 +1,17 @@
 // The handle: one NETLINK_ROUTE socket bound to the namespace it was opened in.
 import { NetNS } from '@cni/ns';
 import * as A from './addr.js';
+import * as B from './bridge.js';
 import { NETLINK_ROUTE } from './codec/constants.js';
 import * as C from './codec/constants.js';
 import { NetlinkError } from './errors.js';
 import { formatMac, parseMac } from './ipaddr.js';
 import * as L from './link.js';
+import * as N from './neigh.js';
 import * as R from './route.js';
+import * as RU from './rule.js';
 import { NlSocket, type SocketOptions } from './socket.js';
+import * as T from './tc.js';
 
 export class Netlink {
   readonly sock: NlSocket;
@@ -162,5 +166,82 @@ export class Netlink {
 
   routeGet(dst: string): R.Route {
     return R.routeGet(this.sock, dst);
+  }
+
+  // --- rules ---------------------------------------------------------------------------
+
+  ruleList(family: 4 | 6): RU.Rule[] {
+    return RU.ruleList(this.sock, family);
+  }
+
+  ruleAdd(r: RU.Rule): void {
+    RU.ruleAdd(this.sock, r);
+  }
+
+  ruleDel(r: RU.Rule): void {
+    RU.ruleDel(this.sock, r);
+  }
+
+  // --- neighbours ----------------------------------------------------------------------
+
+  neighList(filter?: { index?: number; family?: 4 | 6 }): N.Neigh[] {
+    return N.neighList(this.sock, filter);
+  }
+
+  neighAdd(n: N.Neigh): void {
+    N.neighAdd(this.sock, n);
+  }
+
+  neighDel(n: N.Neigh): void {
+    N.neighDel(this.sock, n);
+  }
+
+  // --- bridge ports and VLANs ----------------------------------------------------------
+
+  bridgePortSet(index: number, opts: B.BridgePortOptions): void {
+    B.bridgePortSet(this.sock, index, opts);
+  }
+
+  /** Hairpin and isolation of a bridge port (and learning, an addition). */
+  bridgePortGet(index: number): { hairpin: boolean; isolated: boolean; learning: boolean } {
+    return B.bridgePortGet(this.sock, index);
+  }
+
+  bridgeVlanAdd(
+    index: number,
+    vid: number,
+    opts?: { pvid?: boolean; untagged?: boolean; self?: boolean },
+  ): void {
+    B.bridgeVlanAdd(this.sock, index, vid, opts);
+  }
+
+  bridgeVlanDel(index: number, vid: number, opts?: { self?: boolean }): void {
+    B.bridgeVlanDel(this.sock, index, vid, opts);
+  }
+
+  bridgeVlanList(index: number): { vid: number; pvid: boolean; untagged: boolean }[] {
+    return B.bridgeVlanList(this.sock, index);
+  }
+
+  // --- traffic control -----------------------------------------------------------------
+
+  qdiscList(index?: number): T.Qdisc[] {
+    return T.qdiscList(this.sock, index);
+  }
+
+  qdiscAddTbf(index: number, opts: T.TbfOptions): void {
+    T.qdiscAddTbf(this.sock, index, opts);
+  }
+
+  qdiscAddIngress(index: number): void {
+    T.qdiscAddIngress(this.sock, index);
+  }
+
+  qdiscDel(index: number, parent: 'root' | 'ingress'): void {
+    T.qdiscDel(this.sock, index, parent);
+  }
+
+  filterAddU32MirredRedirect(index: number, parentHandle: number, targetIndex: number): void {
+    T.filterAddU32MirredRedirect(this.sock, index, parentHandle, targetIndex);
   }
 }

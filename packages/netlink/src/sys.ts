@@ -12,6 +12,7 @@ export interface Sys {
   close: Fn;
   open: Fn;
   ioctl: Fn;
+  ioctlInt: Fn;
   errno: () => number;
 }
 
@@ -32,6 +33,7 @@ export function getSys(): Sys {
     open: lib.func('int open(const char *path, int flags, int mode)') as Fn,
     // ioctl is variadic in C; every request we make takes one pointer-sized argument.
     ioctl: lib.func('int ioctl(int fd, unsigned long req, void *arg)') as Fn,
+    ioctlInt: lib.func('ioctl', 'int', ['int', 'unsigned long', 'unsigned long']) as Fn,
     errno: () => koffi.errno(),
   };
   return sys;
