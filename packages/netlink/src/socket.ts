@@ -42,18 +42,56 @@ const DUMP_INTR_RETRIES = 5;
 export interface SocketOptions {
   /** Receive timeout in milliseconds (default 5000). */
   timeoutMs?: number;
+  /** Called with every datagram sent and received, raw (fixture capture, debugging). */
+  onDatagram?: (dir: 'out' | 'in', datagram: Buffer) => void;
+}
+
+/** Where datagrams go: the kernel through a file descriptor, or a script in tests. */
+export interface Transport {
+  /** Send one datagram; returns >= 0 or a negative errno. */
+  send(datagram: Buffer): number;
+  /** The next datagram, or a negative errno (-EAGAIN when the receive timeout expired). */
+  recv(): Buffer | number;
+  close(): void;
+}
+
+/** The real transport: send(2)/recv(2) on a netlink socket through koffi. */
+function fdTransport(fd: number, tap?: (dir: 'out' | 'in', datagram: Buffer) => void): Transport {
+  const s = getSys();
+  let buf = Buffer.alloc(64 * 1024);
+  return {
+    send(datagram) {
+      tap?.('out', datagram);
+      const n = s.send(fd, datagram, datagram.length, 0);
+      return n >= 0 ? n : -s.errno();
+    },
+    // One datagram, whole: peek its size first so nothing is truncated.
+    recv() {
+      let n = s.recv(fd, buf, buf.length, MSG_PEEK | MSG_TRUNC);
+      if (n >= 0 && n > buf.length) buf = Buffer.alloc(n + 4096);
+      if (n >= 0) n = s.recv(fd, buf, buf.length, 0);
+      if (n < 0) return -s.errno();
+      const d = Buffer.from(buf.subarray(0, n));
+      tap?.('in', d);
+      return d;
+    },
+    close() {
+      s.close(fd);
+    },
+  };
 }
 
 export class NlSocket {
   #fd: number;
+  #io: Transport;
   readonly protocol: number;
   /** Our port id, as the kernel assigned it at bind. */
   readonly portId: number;
   #seq: number;
-  #buf = Buffer.alloc(64 * 1024);
 
-  private constructor(fd: number, protocol: number, portId: number) {
+  private constructor(fd: number, protocol: number, portId: number, io: Transport) {
     this.#fd = fd;
+    this.#io = io;
     this.protocol = protocol;
     this.portId = portId;
     this.#seq = Math.floor(Date.now() / 1000) & 0x7fffffff;
@@ -61,11 +99,16 @@ export class NlSocket {
 
   /** Open a socket of `protocol` (NETLINK_ROUTE, NETLINK_NETFILTER) in `ns` (default: here). */
   static open(protocol: number, ns?: NetNS, opts: SocketOptions = {}): NlSocket {
-    const create = (): NlSocket => NlSocket.#create(protocol, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const create = (): NlSocket =>
+      NlSocket.#create(protocol, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, opts.onDatagram);
     return ns ? ns.run(create) : create();
   }
 
-  static #create(protocol: number, timeoutMs: number): NlSocket {
+  static #create(
+    protocol: number,
+    timeoutMs: number,
+    onDatagram?: (dir: 'out' | 'in', datagram: Buffer) => void,
+  ): NlSocket {
     const s = getSys();
     const fd = s.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
     if (fd < 0) throw new NetlinkError('netlink socket', s.errno());
@@ -90,11 +133,19 @@ export class NlSocket {
       const len = [12];
       const name = Buffer.alloc(12);
       if (s.getsockname(fd, name, len) < 0) throw new NetlinkError('netlink getsockname', s.errno());
-      return new NlSocket(fd, protocol, name.readUInt32LE(4));
+      return new NlSocket(fd, protocol, name.readUInt32LE(4), fdTransport(fd, onDatagram));
     } catch (err) {
       s.close(fd);
       throw err;
     }
+  }
+
+  /**
+   * A socket over another transport (tests: a scripted kernel). `send` gets each request
+   * datagram; `recv` returns the next datagram or a negative errno.
+   */
+  static fromTransport(io: Transport, protocol = 0, portId = 1): NlSocket {
+    return new NlSocket(0, protocol, portId, io);
   }
 
   get fd(): number {
@@ -106,7 +157,7 @@ export class NlSocket {
   }
 
   close(): void {
-    if (this.#fd >= 0) getSys().close(this.#fd);
+    if (this.#fd >= 0) this.#io.close();
     this.#fd = -1;
   }
 
@@ -120,24 +171,18 @@ export class NlSocket {
     if (this.#fd < 0) throw new NetlinkError(`${op} (socket closed)`, 9);
     const seq = this.#nextSeq();
     const msg = encodeMessage({ type, flags, seq, pid: 0, payload });
-    const s = getSys();
     for (;;) {
-      const n = s.send(this.#fd, msg, msg.length, 0);
-      if (n >= 0) return seq;
-      const errno = s.errno();
-      if (errno !== ERRNO.EINTR) throw new NetlinkError(op, errno);
+      const rc = this.#io.send(msg);
+      if (rc >= 0) return seq;
+      if (-rc !== ERRNO.EINTR) throw new NetlinkError(op, -rc);
     }
   }
 
-  /** One datagram, whole: peek its size first so nothing is truncated. */
   #recv(op: string): NlMsg[] {
-    const s = getSys();
     for (;;) {
-      let n = s.recv(this.#fd, this.#buf, this.#buf.length, MSG_PEEK | MSG_TRUNC);
-      if (n >= 0 && n > this.#buf.length) this.#buf = Buffer.alloc(n + 4096);
-      if (n >= 0) n = s.recv(this.#fd, this.#buf, this.#buf.length, 0);
-      if (n >= 0) return decodeMessages(Buffer.from(this.#buf.subarray(0, n)));
-      const errno = s.errno();
+      const got = this.#io.recv();
+      if (typeof got !== 'number') return decodeMessages(got);
+      const errno = -got;
       if (errno === ERRNO.EINTR) continue;
       if (errno === ERRNO.EAGAIN)
         throw new NetlinkError(`${op} (no answer from the kernel)`, ERRNO.ETIMEDOUT);

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { broadcastBytes, bytesToIp, ipToBytes, maskBytes, parseCidr, parseMac } from './ipaddr.js';
+
+describe('ip text', () => {
+  it('round-trips addresses in the form Go prints them', () => {
+    for (const ip of [
+      '10.0.0.1',
+      '::',
+      '::1',
+      'fd00::1',
+      '2001:db8::1:0:0:1',
+      'fe80::a:b:c:d',
+      '1:2:3:4:5:6:7:8',
+      '::ffff:1.2.3.4',
+      '1::',
+    ]) {
+      expect(bytesToIp(ipToBytes(ip))).toBe(ip);
+    }
+    expect(bytesToIp(ipToBytes('2001:0db8:0000:0000:0001:0000:0000:0001'))).toBe('2001:db8::1:0:0:1');
+    expect(bytesToIp(ipToBytes('fd00:0:0:1::'))).toBe('fd00:0:0:1::');
+  });
+
+  it('parses CIDRs and rejects bad ones naming the value', () => {
+    expect(parseCidr('10.1.2.3/24')).toMatchObject({ family: 4, ip: '10.1.2.3', prefix: 24 });
+    expect(parseCidr('fd00::/64')).toMatchObject({ family: 6, prefix: 64 });
+    expect(parseCidr('10.1.2.3').prefix).toBe(32);
+    expect(() => parseCidr('10.1.2.3/33')).toThrow('invalid CIDR "10.1.2.3/33": bad prefix length "33"');
+    expect(() => parseCidr('fd00::/129')).toThrow(/bad prefix length "129"/);
+    expect(() => parseCidr('10.1.2.3/x')).toThrow(/bad prefix length "x"/);
+    expect(() => parseCidr('nope/8')).toThrow('invalid IP address "nope"');
+  });
+
+  it('masks and computes broadcasts', () => {
+    expect(bytesToIp(maskBytes(ipToBytes('10.1.2.3'), 20))).toBe('10.1.0.0');
+    expect(bytesToIp(maskBytes(ipToBytes('fd00::ff'), 120))).toBe('fd00::');
+    expect(bytesToIp(broadcastBytes(ipToBytes('10.1.2.3'), 20))).toBe('10.1.15.255');
+  });
+
+  it('parses MACs', () => {
+    expect(parseMac('0A:58:0a:00:00:01')).toEqual(Buffer.from([10, 0x58, 10, 0, 0, 1]));
+    expect(() => parseMac('0a:58')).toThrow('invalid MAC address "0a:58"');
+  });
+});
