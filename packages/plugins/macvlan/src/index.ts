@@ -1,0 +1,220 @@
+// The CNI macvlan plugin: a macvlan link on a host ("master") interface, placed in the
+// container under CNI_IFNAME, with optional IPAM (cni-reference §3.3).
+import { configureIface, delLinkByName, randomVethName, renameLink } from '@cni/ip';
+import { isNotFound, Netlink } from '@cni/netlink';
+import { type NetNS, sysctlSetIn } from '@cni/ns';
+import {
+  type CmdArgs,
+  CniError,
+  ErrCode,
+  type PluginDef,
+  parseNetConf,
+  type Result,
+  versionsFrom,
+} from '@cni/skel';
+import {
+  checkAddrsRoutes,
+  checkIfaceCommon,
+  checkPrelude,
+  forwardGC,
+  forwardStatus,
+  ipamAdd,
+  ipamDel,
+  msg,
+  openNetNS,
+  openNetNSForDel,
+  Rollback,
+} from './common.js';
+import { type MacvlanConf, parseConf, resolveMaster } from './config.js';
+
+export {
+  defaultRouteInterface,
+  type MacvlanConf,
+  type MacvlanMode,
+  parseConf,
+  resolveMaster,
+} from './config.js';
+
+/** Create the macvlan under a temporary name in the container and rename it to `ifName`. */
+function createMacvlan(conf: MacvlanConf, ifName: string, contNs: NetNS, rb: Rollback) {
+  const tmpName = randomVethName();
+  const where = conf.linkInContainer ? contNs : undefined;
+  const nl = Netlink.open(where);
+  let master: number;
+  try {
+    try {
+      master = nl.linkByName(conf.master).index;
+    } catch (e) {
+      throw new CniError(
+        ErrCode.Internal,
+        `failed to lookup master ${JSON.stringify(conf.master)}: ${msg(e)}`,
+      );
+    }
+    try {
+      nl.linkAdd({
+        kind: 'macvlan',
+        name: tmpName,
+        parent: master,
+        mode: conf.mode,
+        ...(conf.mtu > 0 ? { mtu: conf.mtu } : {}),
+        ...(conf.mac ? { mac: conf.mac } : {}),
+        ...(conf.bcQueueLen !== undefined ? { bcQueueLen: conf.bcQueueLen } : {}),
+        ...(conf.linkInContainer ? {} : { nsFd: contNs.fd }),
+      });
+    } catch (e) {
+      throw new CniError(ErrCode.Internal, `failed to create macvlan: ${msg(e)}`);
+    }
+  } finally {
+    nl.close();
+  }
+  const cnl = Netlink.open(contNs);
+  try {
+    try {
+      renameLink(cnl, tmpName, ifName);
+    } catch (e) {
+      try {
+        cnl.linkDel(tmpName);
+      } catch {
+        // already gone
+      }
+      throw new CniError(
+        ErrCode.Internal,
+        `failed to rename macvlan to ${JSON.stringify(ifName)}: ${msg(e)}`,
+      );
+    }
+    rb.push(`delete ${ifName}`, () => {
+      const n = Netlink.open(contNs);
+      try {
+        delLinkByName(n, ifName);
+      } finally {
+        n.close();
+      }
+    });
+    const link = cnl.linkByName(ifName);
+    return { name: ifName, mac: link.mac, index: link.index };
+  } finally {
+    cnl.close();
+  }
+}
+
+export async function cmdAdd(args: CmdArgs): Promise<Result> {
+  const conf = parseConf(args.stdinData, args.args);
+  const contNs = openNetNS(args.netns);
+  const rb = new Rollback();
+  try {
+    resolveMaster(conf, undefined, contNs);
+    const iface = createMacvlan(conf, args.ifName, contNs, rb);
+    const result: Result = {
+      cniVersion: '1.1.0',
+      interfaces: [{ name: iface.name, mac: iface.mac, sandbox: args.netns }],
+    };
+    if (conf.ipam?.type) {
+      const r = await ipamAdd(conf, args.stdinData, rb);
+      result.ips = r.ips ?? [];
+      if (r.routes) result.routes = r.routes;
+      for (const key of [
+        `net/ipv4/conf/${args.ifName}/arp_notify`,
+        `net/ipv6/conf/${args.ifName}/ndisc_notify`,
+      ]) {
+        try {
+          sysctlSetIn(contNs, key, '1');
+        } catch {
+          // the reference ignores these (e.g. IPv6 disabled)
+        }
+      }
+      try {
+        configureIface(contNs, args.ifName, result);
+      } catch (e) {
+        throw new CniError(ErrCode.Internal, msg(e));
+      }
+    } else {
+      const nl = Netlink.open(contNs);
+      try {
+        nl.linkSetUp(iface.index);
+      } catch (e) {
+        throw new CniError(ErrCode.Internal, `failed to set ${JSON.stringify(args.ifName)} UP: ${msg(e)}`);
+      } finally {
+        nl.close();
+      }
+    }
+    if (conf.dns) result.dns = conf.dns;
+    return result;
+  } catch (e) {
+    await rb.run();
+    throw e;
+  } finally {
+    contNs.close();
+  }
+}
+
+/**
+ * DEL reads only the JSON (no master lookup: the master may be gone), releases IPAM, then
+ * deletes the link. Missing netns, missing link and a second DEL succeed.
+ */
+export async function cmdDel(args: CmdArgs): Promise<void> {
+  const conf = parseNetConf(args.stdinData);
+  await ipamDel(conf, args.stdinData);
+  if (args.netns === '') return;
+  const contNs = openNetNSForDel(args.netns);
+  if (!contNs) return;
+  try {
+    const nl = Netlink.open(contNs);
+    try {
+      delLinkByName(nl, args.ifName);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    } finally {
+      nl.close();
+    }
+  } finally {
+    contNs.close();
+  }
+}
+
+export async function cmdCheck(args: CmdArgs): Promise<void> {
+  const conf = parseConf(args.stdinData, args.args);
+  const contNs = openNetNS(args.netns);
+  try {
+    resolveMaster(conf, undefined, contNs);
+    const { prev, iface } = await checkPrelude(conf, args.stdinData, args.ifName, args.netns);
+    const nl = Netlink.open(contNs);
+    try {
+      const link = checkIfaceCommon(nl, iface);
+      if (link.kind !== 'macvlan') {
+        throw new CniError(ErrCode.Internal, `Error: Container interface ${link.name} not of type macvlan`);
+      }
+      const have = link.info?.macvlanMode;
+      if (have !== conf.mode) {
+        throw new CniError(
+          ErrCode.Internal,
+          `Container macvlan mode ${have ?? 'unknown'} does not match expected value: ${conf.mode}`,
+        );
+      }
+      checkAddrsRoutes(nl, args.ifName, prev);
+    } finally {
+      nl.close();
+    }
+  } finally {
+    contNs.close();
+  }
+}
+
+export async function cmdStatus(args: CmdArgs): Promise<void> {
+  await forwardStatus(parseNetConf(args.stdinData), args.stdinData);
+}
+
+/** Nothing of this plugin outlives its container's namespace; IPAM gets the GC. */
+export async function cmdGC(args: CmdArgs): Promise<void> {
+  await forwardGC(parseNetConf(args.stdinData), args.stdinData);
+}
+
+export const plugin: PluginDef = {
+  type: 'macvlan',
+  versions: versionsFrom('0.1.0'),
+  about: 'CNI macvlan plugin v1.0.0',
+  add: cmdAdd,
+  del: cmdDel,
+  check: cmdCheck,
+  status: cmdStatus,
+  gc: cmdGC,
+};
