@@ -12,8 +12,8 @@ const name = `cnibench-nl-${process.pid}`;
 const path = createNamedNetNS(name);
 const ns = NetNS.open(path);
 
-function time(label, n, fn) {
-  fn(0); // warm up
+function time(label, n, fn, warmup = 1) {
+  for (let w = 0; w < warmup; w++) fn(0); // let the JIT settle
   const t0 = process.hrtime.bigint();
   for (let i = 1; i <= n; i++) fn(i);
   const per = Number(process.hrtime.bigint() - t0) / n / 1e3;
@@ -25,7 +25,7 @@ const rows = [];
 try {
   const nl = Netlink.open(ns);
   try {
-    rows.push(time('netlink: link get lo (round trip)', N * 10, () => nl.linkByIndex(1)));
+    rows.push(time('netlink: link get lo (round trip)', N * 50, () => nl.linkByIndex(1), 2000));
     rows.push(time('ip: link show lo', Math.min(N, 100), () => ip('link', 'show', 'lo')));
     rows.push(
       time('netlink: veth create', N, (i) => {
