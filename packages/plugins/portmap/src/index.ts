@@ -28,6 +28,7 @@ export {
   type VerbOptions,
 } from './verbs.js';
 
+import { conntrackDeleteByDstPort } from '@cni/netlink';
 import { type CmdArgs as SkelArgs, type PluginDef, parseResult, type Result, versionsFrom } from '@cni/skel';
 import { getKey as key } from './config.js';
 import * as verbs from './verbs.js';
@@ -44,7 +45,16 @@ export const plugin: PluginDef = {
   versions: versionsFrom('0.1.0'),
   about: 'CNI portmap plugin',
   add: (a: SkelArgs) =>
-    toResult(verbs.cmdAdd(a, { log: (m) => process.stderr.write(`${m}\n`) }), a.stdinData),
+    toResult(
+      verbs.cmdAdd(a, {
+        log: (m) => process.stderr.write(`${m}\n`),
+        // Stale UDP flows to a mapped host port would keep going to the old container.
+        deleteConntrack: (port, family) => {
+          conntrackDeleteByDstPort(undefined, family, 'udp', port);
+        },
+      }),
+      a.stdinData,
+    ),
   del: (a: SkelArgs) => verbs.cmdDel(a),
   check: (a: SkelArgs) => verbs.cmdCheck(a),
   gc: (a: SkelArgs) => verbs.cmdGC(a),
