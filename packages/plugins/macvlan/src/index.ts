@@ -211,7 +211,7 @@ export async function cmdGC(args: CmdArgs): Promise<void> {
 export const plugin: PluginDef = {
   type: 'macvlan',
   versions: versionsFrom('0.1.0'),
-  about: 'CNI macvlan plugin v1.0.0',
+  about: 'CNI macvlan plugin',
   add: cmdAdd,
   del: cmdDel,
   check: cmdCheck,

@@ -1,0 +1,143 @@
+// Steps every main plugin here shares: the IPAM half of ADD with its rollback, the CHECK
+// walk over prevResult, STATUS/GC forwarding, and an undo list for ADD.
+import { validateExpectedInterfaceIPs, validateExpectedRoute } from '@cni/ip';
+import type { Netlink } from '@cni/netlink';
+import { isNSPathNotExist, NetNS } from '@cni/ns';
+import {
+  CniError,
+  delegateAdd,
+  delegateCheck,
+  delegateDel,
+  delegateGC,
+  delegateStatus,
+  ErrCode,
+  type Interface,
+  type NetConf,
+  type Result,
+} from '@cni/skel';
+
+/** Undo actions of an ADD, run newest first when a later step fails. */
+export class Rollback {
+  #steps: { what: string; fn: () => unknown }[] = [];
+
+  push(what: string, fn: () => unknown): void {
+    this.#steps.push({ what, fn });
+  }
+
+  /** Run every undo action (errors are reported on stderr, never hide the original error). */
+  async run(): Promise<void> {
+    for (const s of this.#steps.reverse()) {
+      try {
+        await s.fn();
+      } catch (e) {
+        process.stderr.write(`rollback: ${s.what}: ${(e as Error).message}\n`);
+      }
+    }
+    this.#steps = [];
+  }
+}
+
+/** Open the container namespace with the reference's message. */
+export function openNetNS(path: string): NetNS {
+  try {
+    return NetNS.open(path);
+  } catch (e) {
+    throw new CniError(ErrCode.Internal, `failed to open netns "${path}": ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Open the namespace for DEL: undefined when it no longer exists (DEL then succeeds after
+ * releasing IPAM, as the reference's NSPathNotExistErr handling).
+ */
+export function openNetNSForDel(path: string): NetNS | undefined {
+  try {
+    return NetNS.open(path);
+  } catch (e) {
+    if (isNSPathNotExist(e)) return undefined;
+    throw new CniError(ErrCode.Internal, `failed to open netns "${path}": ${(e as Error).message}`);
+  }
+}
+
+/**
+ * IPAM ADD for a single-interface plugin: every address goes to interface 0; the delegate is
+ * released (IPAM DEL) by the rollback when a later step fails.
+ */
+export async function ipamAdd(conf: NetConf, stdin: Buffer, rb: Rollback): Promise<Result> {
+  const type = conf.ipam?.type ?? '';
+  const r = await delegateAdd(type, stdin);
+  rb.push(`IPAM DEL (${type})`, () => delegateDel(type, stdin));
+  if (!r.ips || r.ips.length === 0)
+    throw new CniError(ErrCode.Internal, 'IPAM plugin returned missing IP config');
+  for (const ip of r.ips) ip.interface = 0;
+  return r;
+}
+
+export async function ipamDel(conf: NetConf, stdin: Buffer): Promise<void> {
+  if (conf.ipam?.type) await delegateDel(conf.ipam.type, stdin);
+}
+
+export async function forwardStatus(conf: NetConf, stdin: Buffer): Promise<void> {
+  if (conf.ipam?.type) await delegateStatus(conf.ipam.type, stdin);
+}
+
+export async function forwardGC(conf: NetConf, stdin: Buffer): Promise<void> {
+  if (conf.ipam?.type) await delegateGC(conf.ipam.type, stdin);
+}
+
+/**
+ * The first half of CHECK: IPAM CHECK, the prevResult, and the interface `ifName` whose
+ * sandbox is `netns` (the reference's messages).
+ */
+export async function checkPrelude(
+  conf: NetConf,
+  stdin: Buffer,
+  ifName: string,
+  netns: string,
+): Promise<{ prev: Result; iface: Interface }> {
+  if (conf.ipam?.type) await delegateCheck(conf.ipam.type, stdin);
+  if (!conf.rawPrevResult || !conf.prevResult)
+    throw new CniError(ErrCode.Internal, 'Required prevResult missing');
+  const prev = conf.prevResult;
+  const iface = (prev.interfaces ?? []).find((i) => i.name === ifName && i.sandbox === netns);
+  if (!iface) {
+    throw new CniError(
+      ErrCode.Internal,
+      `Sandbox in prevResult ${(prev.interfaces ?? []).find((i) => i.name === ifName)?.sandbox ?? ''} doesn't match configured netns: ${netns}`,
+    );
+  }
+  return { prev, iface };
+}
+
+/** The second half of CHECK, inside the container: addresses and routes of the result. */
+export function checkAddrsRoutes(nl: Netlink, ifName: string, prev: Result): void {
+  validateExpectedInterfaceIPs(nl, ifName, prev.ips ?? []);
+  validateExpectedRoute(nl, prev.routes ?? []);
+}
+
+/** The common interface checks (name, sandbox, MAC) of the reference's validators. */
+export function checkIfaceCommon(nl: Netlink, iface: Interface) {
+  if (!iface.name) throw new CniError(ErrCode.Internal, 'Container interface name missing in prevResult: ');
+  let link: ReturnType<Netlink['linkByName']>;
+  try {
+    link = nl.linkByName(iface.name);
+  } catch {
+    throw new CniError(ErrCode.Internal, `Container Interface name in prevResult: ${iface.name} not found`);
+  }
+  if (!iface.sandbox) {
+    throw new CniError(
+      ErrCode.Internal,
+      `Error: Container interface ${link.name} should not be in host namespace`,
+    );
+  }
+  if (iface.mac && iface.mac.toLowerCase() !== link.mac) {
+    throw new CniError(
+      ErrCode.Internal,
+      `Interface ${iface.name} Mac ${iface.mac} doesn't match container Mac: ${link.mac}`,
+    );
+  }
+  return link;
+}
+
+/** `message` of anything thrown, for wrapping in the reference's phrases. */
+export const msg = (e: unknown): string => (e instanceof Error ? e.message : String(e));
