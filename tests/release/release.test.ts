@@ -158,9 +158,9 @@ describe('unpacked tarballs as CNI_PATH', () => {
     destroyNetNS(host);
   });
 
-  function run(bin: string, command: string, conf: object, env: Record<string, string>) {
+  function run(bin: string, command: string, conf: object, env: Record<string, string>, type = 'bridge') {
     const r = host!.run(() =>
-      spawnSync(join(bin, 'bridge'), [], {
+      spawnSync(join(bin, type), [], {
         input: JSON.stringify(conf),
         encoding: 'utf8',
         env: {
@@ -177,7 +177,7 @@ describe('unpacked tarballs as CNI_PATH', () => {
   }
 
   for (const variant of ['slim', 'standalone'] as const) {
-    it(`${variant} linux-amd64: bridge + host-local ADD, CHECK, DEL`, () => {
+    it(`${variant} linux-amd64: bridge + host-local → portmap ADD, CHECK, DEL`, () => {
       const bin = join(work, `bin-${variant}`);
       mkdirSync(bin, { recursive: true });
       const file = join(
@@ -209,10 +209,28 @@ describe('unpacked tarballs as CNI_PATH', () => {
       expect(result.ips[0].address).toMatch(/^10\.250\.7\.\d+\/24$/);
       const addr = cont.run(() => execFileSync('ip', ['-j', 'addr', 'show', 'eth0'], { encoding: 'utf8' }));
       expect(addr).toContain(result.ips[0].address.split('/')[0]);
+      const pm = {
+        cniVersion: '1.0.0',
+        name: `rel-${variant}`,
+        type: 'portmap',
+        runtimeConfig: { portMappings: [{ hostPort: 18080, containerPort: 80, protocol: 'tcp' }] },
+      };
+      const pmAdd = run(bin, 'ADD', { ...pm, prevResult: result }, env, 'portmap');
+      expect(pmAdd.status, pmAdd.stdout + pmAdd.stderr).toBe(0);
+      expect(JSON.parse(pmAdd.stdout)).toEqual(result);
+      const nat = host!.run(() => execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }));
+      expect(nat).toContain('--dport 18080');
       const check = run(bin, 'CHECK', { ...conf, prevResult: result }, env);
       expect(check.status, check.stdout + check.stderr).toBe(0);
+      const pmCheck = run(bin, 'CHECK', { ...pm, prevResult: result }, env, 'portmap');
+      expect(pmCheck.status, pmCheck.stdout + pmCheck.stderr).toBe(0);
+      const pmDel = run(bin, 'DEL', { ...pm, prevResult: result }, env, 'portmap');
+      expect(pmDel.status, pmDel.stdout + pmDel.stderr).toBe(0);
       const del = run(bin, 'DEL', { ...conf, prevResult: result }, env);
       expect(del.status, del.stdout + del.stderr).toBe(0);
+      expect(
+        host!.run(() => execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' })),
+      ).not.toContain('18080');
       const links = cont.run(() => execFileSync('ip', ['-br', 'link'], { encoding: 'utf8' }));
       expect(links).not.toContain('eth0');
       destroyNetNS(cont);
