@@ -37,6 +37,11 @@ export interface SetupVethOptions {
   mtu?: number;
   /** MAC of the container side */
   contVethMac?: string;
+  /**
+   * Also set the container side up (default false: as the reference, only the host side is
+   * set up; ConfigureIface or the caller brings the container side up).
+   */
+  contUp?: boolean;
 }
 
 export interface VethPair {
@@ -45,7 +50,8 @@ export interface VethPair {
 }
 
 /**
- * Create a veth pair (reference SetupVethWithName): both ends set up. A clash on a random
+ * Create a veth pair (reference SetupVethWithName): the host end set up (the container end
+ * too with `contUp`). A clash on a random
  * host name is retried up to 10 times; a clash on a given name, or on the container name,
  * is an error naming both names.
  */
@@ -92,7 +98,7 @@ export function setupVeth(opts: SetupVethOptions): VethPair {
       });
     }
     try {
-      cont.linkSetUp(created.index);
+      if (opts.contUp) cont.linkSetUp(created.index);
       created = cont.linkByIndex(created.index);
     } catch (err) {
       throw new Error(`failed to set ${JSON.stringify(contVethName)} up: ${(err as Error).message}`, {
