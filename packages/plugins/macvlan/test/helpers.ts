@@ -44,29 +44,21 @@ export function ipJson(n: TestNetNS, ...args: string[]): any {
 
 // biome-ignore lint/suspicious/noExplicitAny: ip -j output
 export function linkInfo(n: TestNetNS, name: string): any | undefined {
-  const all = ipJson(n, '-d', 'link', 'show');
-  // biome-ignore lint/suspicious/noExplicitAny: ip -j output
-  return all.find((l: any) => l.ifname === name);
+  const all: { ifname: string }[] = ipJson(n, '-d', 'link', 'show');
+  return all.find((l) => l.ifname === name);
 }
 
 /** Interface names in `n` other than lo. */
 export function linkNames(n: TestNetNS): string[] {
-  // biome-ignore lint/suspicious/noExplicitAny: ip -j output
-  return ipJson(n, 'link', 'show')
-    .map((l: any) => l.ifname as string)
-    .filter((x: string) => x !== 'lo');
+  const links: { ifname: string }[] = ipJson(n, 'link', 'show');
+  return links.map((l) => l.ifname).filter((x) => x !== 'lo');
 }
 
 /** Global addresses of `name` in `n`, as 'ip/prefix'. */
 export function addrsOf(n: TestNetNS, name: string): string[] {
   const [l] = ipJson(n, 'addr', 'show', 'dev', name);
-  return (
-    (l?.addr_info ?? [])
-      // biome-ignore lint/suspicious/noExplicitAny: ip -j output
-      .filter((a: any) => a.scope === 'global')
-      // biome-ignore lint/suspicious/noExplicitAny: ip -j output
-      .map((a: any) => `${a.local}/${a.prefixlen}`)
-  );
+  const info: { scope: string; local: string; prefixlen: number }[] = l?.addr_info ?? [];
+  return info.filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
 }
 
 export interface TempDir {
