@@ -78,6 +78,8 @@ export function moveLinkIn(hostDev: Link, contNs: NetNS, ifName: string): Link {
   const hostNs = NetNS.current();
   const tmp = NetNS.createTemp();
   const hnl = Netlink.open(hostNs);
+  let tnl: Netlink | undefined;
+  let cnl: Netlink | undefined;
   const undo: (() => void)[] = [];
   try {
     try {
@@ -85,60 +87,57 @@ export function moveLinkIn(hostDev: Link, contNs: NetNS, ifName: string): Link {
     } catch (e) {
       throw fail(`failed to move ${JSON.stringify(hostName)} to tempNS: ${msg(e)}`);
     }
-    const tnl = Netlink.open(tmp);
-    const cnl = Netlink.open(contNs);
+    tnl = Netlink.open(tmp);
+    cnl = Netlink.open(contNs);
+    const t = tnl;
+    const c = cnl;
+    let dev: Link;
     try {
-      let dev: Link;
+      dev = t.linkByName(hostName);
+    } catch (e) {
+      throw fail(`failed to find ${JSON.stringify(hostName)} in tempNS: ${msg(e)}`);
+    }
+    const cur = { index: dev.index };
+    undo.push(() => t.linkSetNsFd(cur.index, hostNs.fd));
+    if (hostName !== ifName) {
       try {
-        dev = tnl.linkByName(hostName);
-      } catch (e) {
-        throw fail(`failed to find ${JSON.stringify(hostName)} in tempNS: ${msg(e)}`);
-      }
-      const cur = { index: dev.index };
-      undo.push(() => tnl.linkSetNsFd(cur.index, hostNs.fd));
-      if (hostName !== ifName) {
-        try {
-          tnl.linkSetName(cur.index, ifName);
-        } catch (e) {
-          throw fail(
-            `failed to rename host device ${JSON.stringify(hostName)} to ${JSON.stringify(ifName)}: ${msg(e)}`,
-          );
-        }
-        undo.push(() => tnl.linkSetName(cur.index, hostName));
-      }
-      try {
-        tnl.linkSetAlias(cur.index, hostName);
-      } catch (e) {
-        throw fail(`failed to set alias to ${JSON.stringify(hostName)}: ${msg(e)}`);
-      }
-      undo.push(() => tnl.linkSetAlias(cur.index, ''));
-      try {
-        tnl.linkSetNsFd(cur.index, contNs.fd);
+        t.linkSetName(cur.index, ifName);
       } catch (e) {
         throw fail(
-          `failed to move ${JSON.stringify(ifName)} (host: ${JSON.stringify(hostName)}) to container NS: ${msg(e)}`,
+          `failed to rename host device ${JSON.stringify(hostName)} to ${JSON.stringify(ifName)}: ${msg(e)}`,
         );
       }
-      undo.push(() => {
-        cnl.linkSetNsFd(cnl.linkByName(ifName).index, tmp.fd);
-        cur.index = tnl.linkByName(ifName).index;
-      });
-      let contDev: Link;
-      try {
-        contDev = cnl.linkByName(ifName);
-      } catch (e) {
-        throw fail(`failed to find ${JSON.stringify(ifName)} in container NS: ${msg(e)}`);
-      }
-      try {
-        cnl.linkSetUp(contDev.index);
-      } catch (e) {
-        throw fail(`failed to set ${JSON.stringify(ifName)} up: ${msg(e)}`);
-      }
-      return cnl.linkByName(ifName);
-    } finally {
-      tnl.close();
-      cnl.close();
+      undo.push(() => t.linkSetName(cur.index, hostName));
     }
+    try {
+      t.linkSetAlias(cur.index, hostName);
+    } catch (e) {
+      throw fail(`failed to set alias to ${JSON.stringify(hostName)}: ${msg(e)}`);
+    }
+    undo.push(() => t.linkSetAlias(cur.index, ''));
+    try {
+      t.linkSetNsFd(cur.index, contNs.fd);
+    } catch (e) {
+      throw fail(
+        `failed to move ${JSON.stringify(ifName)} (host: ${JSON.stringify(hostName)}) to container NS: ${msg(e)}`,
+      );
+    }
+    undo.push(() => {
+      c.linkSetNsFd(c.linkByName(ifName).index, tmp.fd);
+      cur.index = t.linkByName(ifName).index;
+    });
+    let contDev: Link;
+    try {
+      contDev = c.linkByName(ifName);
+    } catch (e) {
+      throw fail(`failed to find ${JSON.stringify(ifName)} in container NS: ${msg(e)}`);
+    }
+    try {
+      c.linkSetUp(contDev.index);
+    } catch (e) {
+      throw fail(`failed to set ${JSON.stringify(ifName)} up: ${msg(e)}`);
+    }
+    return c.linkByName(ifName);
   } catch (e) {
     unwind(undo);
     if (hostDev.up) {
@@ -151,6 +150,8 @@ export function moveLinkIn(hostDev: Link, contNs: NetNS, ifName: string): Link {
     }
     throw e;
   } finally {
+    tnl?.close();
+    cnl?.close();
     hnl.close();
     tmp.close();
     hostNs.close();
