@@ -1,11 +1,10 @@
 // MAC spoof check (the reference's pkg/link SpoofChecker) in the nftables `bridge nat` table:
 // the host veth's frames must carry the container's MAC as source, anything else is dropped.
-import { Nft, type NftRule } from '@cni/iptables';
+import { Nft } from '@cni/iptables';
 import type { NetNS } from '@cni/ns';
 
 export const SPOOF_TABLE = 'nat';
 export const SPOOF_BASE_CHAIN = 'PREROUTING';
-const T = `bridge ${SPOOF_TABLE}`;
 
 /** `containerID-ifname`: the key of one attachment's chains and comments. */
 export const spoofUniqueID = (containerID: string, ifName: string): string => `${containerID}-${ifName}`;
@@ -13,46 +12,78 @@ export const spoofIfaceChain = (id: string): string => `cni-br-iface-${id}`;
 export const spoofMacChain = (id: string): string => `cni-br-iface-${id}-mac`;
 export const spoofComment = (id: string): string => `macspoofchk-${id}`;
 
-const q = (s: string): string => JSON.stringify(s);
+const rule = (chain: string, expr: unknown[], comment: string) => ({
+  rule: { family: 'bridge', table: SPOOF_TABLE, chain, expr, comment },
+});
+const chain = (name: string) => ({ chain: { family: 'bridge', table: SPOOF_TABLE, name } });
+const jump = (target: string) => ({ jump: { target } });
 
-/** Install the spoof check for one port (`hostVeth`) whose container side has `mac`. */
+/**
+ * Install the spoof check for one port (`hostVeth`) whose container side has `mac`: one nft
+ * JSON transaction (names with any character a container ID may hold need no quoting).
+ */
 export function setupSpoofCheck(hostVeth: string, mac: string, id: string, ns?: NetNS): void {
   const iface = spoofIfaceChain(id);
   const macChain = spoofMacChain(id);
-  const c = `comment ${q(spoofComment(id))}`;
-  new Nft({ ns }).run(
-    [
-      `add table ${T}`,
-      `add chain ${T} ${SPOOF_BASE_CHAIN} { type filter hook prerouting priority -300 ; policy accept ; }`,
-      `add chain ${T} ${q(iface)}`,
-      `add chain ${T} ${q(macChain)}`,
-      `flush chain ${T} ${q(iface)}`,
-      `flush chain ${T} ${q(macChain)}`,
-      `add rule ${T} ${SPOOF_BASE_CHAIN} iifname ${q(hostVeth)} jump ${q(iface)} ${c}`,
-      `add rule ${T} ${q(iface)} jump ${q(macChain)} ${c}`,
-      `add rule ${T} ${q(macChain)} ether saddr ${mac} return ${c}`,
-      `add rule ${T} ${q(macChain)} drop ${c}`,
-      '',
-    ].join('\n'),
-  );
+  const comment = spoofComment(id);
+  const doc = {
+    nftables: [
+      { add: { table: { family: 'bridge', name: SPOOF_TABLE } } },
+      {
+        add: {
+          chain: {
+            family: 'bridge',
+            table: SPOOF_TABLE,
+            name: SPOOF_BASE_CHAIN,
+            type: 'filter',
+            hook: 'prerouting',
+            prio: -300,
+            policy: 'accept',
+          },
+        },
+      },
+      { add: chain(iface) },
+      { add: chain(macChain) },
+      { flush: chain(iface) },
+      { flush: chain(macChain) },
+      {
+        add: rule(
+          SPOOF_BASE_CHAIN,
+          [{ match: { op: '==', left: { meta: { key: 'iifname' } }, right: hostVeth } }, jump(iface)],
+          comment,
+        ),
+      },
+      { add: rule(iface, [jump(macChain)], comment) },
+      {
+        add: rule(
+          macChain,
+          [
+            { match: { op: '==', left: { payload: { protocol: 'ether', field: 'saddr' } }, right: mac } },
+            { return: null },
+          ],
+          comment,
+        ),
+      },
+      { add: rule(macChain, [{ drop: null }], comment) },
+    ],
+  };
+  new Nft({ ns }).run(JSON.stringify(doc));
 }
 
 /** Remove one attachment's rule from the base chain and its two chains; absent parts are fine. */
 export function teardownSpoofCheck(id: string, ns?: NetNS): void {
   const nft = new Nft({ ns });
   const comment = spoofComment(id);
-  const cmds: string[] = [];
-  let base: NftRule[] = [];
-  base = nft.rules('bridge', SPOOF_TABLE, SPOOF_BASE_CHAIN);
-  for (const r of base) {
-    if (r.comment === comment) cmds.push(`delete rule ${T} ${SPOOF_BASE_CHAIN} handle ${r.handle}`);
+  const cmds: unknown[] = [];
+  for (const r of nft.rules('bridge', SPOOF_TABLE, SPOOF_BASE_CHAIN)) {
+    if (r.comment === comment)
+      cmds.push({
+        delete: { rule: { family: 'bridge', table: SPOOF_TABLE, chain: SPOOF_BASE_CHAIN, handle: r.handle } },
+      });
   }
   const chains = new Set(nft.chains('bridge', SPOOF_TABLE));
-  for (const ch of [spoofIfaceChain(id), spoofMacChain(id)]) {
-    if (chains.has(ch)) cmds.push(`flush chain ${T} ${q(ch)}`);
-  }
-  for (const ch of [spoofIfaceChain(id), spoofMacChain(id)]) {
-    if (chains.has(ch)) cmds.push(`delete chain ${T} ${q(ch)}`);
-  }
-  if (cmds.length > 0) nft.run(`${cmds.join('\n')}\n`);
+  const mine = [spoofIfaceChain(id), spoofMacChain(id)].filter((c) => chains.has(c));
+  for (const c of mine) cmds.push({ flush: chain(c) });
+  for (const c of mine) cmds.push({ delete: chain(c) });
+  if (cmds.length > 0) nft.run(JSON.stringify({ nftables: cmds }));
 }
