@@ -138,6 +138,32 @@ describe('macvlan process', () => {
     expect(wrong.json.msg).toContain('Container macvlan mode private does not match expected value: vepa');
   });
 
+  it('dual stack: IPv4 and IPv6 addresses, arp_notify and ndisc_notify', async () => {
+    const ipam = {
+      type: 'host-local',
+      dataDir: data.path,
+      ranges: [
+        [{ subnet: '10.77.0.0/24', gateway: '10.77.0.1' }],
+        [{ subnet: 'fd77::/64', gateway: 'fd77::1' }],
+      ],
+      routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }],
+    };
+    inNs(ctr, 'sysctl', '-q', '-w', 'net.ipv6.conf.default.accept_dad=0');
+    const c = conf('1.0.0', { master: 'hm0', ipam });
+    const add = await run('ADD', c);
+    expect(add.code, add.stdout).toBe(0);
+    expect(add.json.ips.map((i: { address: string }) => i.address)).toEqual(['10.77.0.2/24', 'fd77::2/64']);
+    expect(addrsOf(ctr, 'eth0').sort()).toEqual(['10.77.0.2/24', 'fd77::2/64']);
+    expect(inNs(ctr, 'cat', '/proc/sys/net/ipv6/conf/eth0/ndisc_notify').trim()).toBe('1');
+    expect(ipJson(ctr, '-6', 'route', 'show', 'default')[0]).toMatchObject({
+      gateway: 'fd77::1',
+      dev: 'eth0',
+    });
+    expect((await run('CHECK', { ...c, prevResult: add.json })).code).toBe(0);
+    expect((await run('DEL', c)).code).toBe(0);
+    expect(reserved()).toEqual([]);
+  });
+
   it('without master: the default-route interface of the host', async () => {
     const add = await run('ADD', conf('1.0.0'));
     expect(add.code).toBe(0);
