@@ -52,10 +52,8 @@ export function linkInfo(ns: TestNetNS, name: string): any {
 /** Global addresses of a link as 'ip/prefix'. */
 export function addrsOf(ns: TestNetNS, name: string, family: 4 | 6 = 4): string[] {
   const l = ipj(ns, `-${family}`, 'addr', 'show', 'dev', name)[0];
-  // biome-ignore lint/suspicious/noExplicitAny: ip -j output
-  return (l?.addr_info ?? [])
-    .filter((a: any) => a.scope === 'global')
-    .map((a: any) => `${a.local}/${a.prefixlen}`);
+  const info: { scope: string; local: string; prefixlen: number }[] = l?.addr_info ?? [];
+  return info.filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: ip -j output
