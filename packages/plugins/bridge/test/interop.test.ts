@@ -12,6 +12,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   addrsOf,
+  execIn,
   GO_BIN,
   ipj,
   linkInfo,
@@ -228,5 +229,47 @@ describe('IPAM delegation', () => {
     expect(seen.Command).toBe('ADD');
     expect(seen.Env?.CNI_COMMAND).toBe('ADD');
     expect(readFileSync(trace, 'utf8')).toBe('exec\n'); // run as its own process
+  });
+});
+
+describe('macspoofchk side by side with Go', () => {
+  /** `nft list table bridge nat` with handles, veth names and MACs neutralised. */
+  const spoofTable = (h: TestNetNS, veth: string, mac: string) =>
+    execIn(h, ['nft', 'list', 'table', 'bridge', 'nat'])
+      .out.replaceAll(veth, 'VETH')
+      .replaceAll(mac, 'MAC')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+
+  it('same nftables rules; each DEL removes the other ADD', async () => {
+    const [ourHost, goHost] = hosts as [TestNetNS, TestNetNS];
+    const [ours, theirs] = conts as [TestNetNS, TestNetNS];
+    const [da, db] = dirs as [{ dir: string }, { dir: string }, ...unknown[]];
+    const cfg = (d: string) => conf(d, { macspoofchk: true, ipMasq: false });
+    const a = await runIn(ourHost, 'bridge', { command: 'ADD', ...env(ours), stdin: cfg(da.dir) });
+    const g = await runIn(goHost, 'bridge', {
+      command: 'ADD',
+      ...env(theirs),
+      stdin: cfg(db.dir),
+      dir: GO_BIN,
+    });
+    expect([a.code, g.code]).toEqual([0, 0]);
+    const mine = spoofTable(ourHost, a.json.interfaces[1].name, a.json.interfaces[2].mac);
+    const go = spoofTable(goHost, g.json.interfaces[1].name, g.json.interfaces[2].mac);
+    expect(mine).toEqual(go);
+    expect(mine.join('\n')).toContain('macspoofchk-gcid-eth0');
+    // cross DEL: Go removes ours, ours removes Go's
+    const gd = await runIn(ourHost, 'bridge', {
+      command: 'DEL',
+      ...env(ours),
+      stdin: cfg(da.dir),
+      dir: GO_BIN,
+    });
+    const od = await runIn(goHost, 'bridge', { command: 'DEL', ...env(theirs), stdin: cfg(db.dir) });
+    expect([gd.code, od.code]).toEqual([0, 0]);
+    for (const h of [ourHost, goHost]) {
+      expect(execIn(h, ['nft', 'list', 'table', 'bridge', 'nat']).out).not.toContain('macspoofchk-gcid-eth0');
+    }
   });
 });
