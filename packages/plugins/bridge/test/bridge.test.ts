@@ -223,6 +223,25 @@ describe('bridge traffic and options', () => {
     expect(natRules(host).filter((l) => l.includes('CNI-'))).toEqual([]);
   });
 
+  it('ipMasqBackend nftables: inet cni_plugins_masquerade rules on ADD, gone after DEL; enabledad', async () => {
+    const c = conts[0] as TestNetNS;
+    const cfg = conf('1.0.0', { ipMasq: true, ipMasqBackend: 'nftables', enabledad: true });
+    const add = await runIn(host, 'bridge', { command: 'ADD', ...env(c, 'nf'), stdin: cfg });
+    expect(add.stderr).toBe('');
+    expect(add.code).toBe(0);
+    const table = execIn(host, ['nft', 'list', 'table', 'inet', 'cni_plugins_masquerade']).out;
+    expect(table).toMatch(
+      /ip saddr 10\.33\.0\.2 ip daddr != 10\.33\.0\.0\/24 masquerade comment "[0-9a-f]{16}-[0-9a-f]{16}, net: brnet, if: eth0, id: nf"/,
+    );
+    expect(natRules(host).filter((l) => l.includes('CNI-'))).toEqual([]); // not iptables
+    expect(sysctl(c, 'net/ipv6/conf/eth0/accept_dad')).toBe('1');
+    expect(sysctl(c, 'net/ipv6/conf/eth0/enhanced_dad')).toBe('1');
+    expect((await runIn(host, 'bridge', { command: 'DEL', ...env(c, 'nf'), stdin: cfg })).code).toBe(0);
+    expect(execIn(host, ['nft', 'list', 'table', 'inet', 'cni_plugins_masquerade']).out).not.toContain(
+      'id: nf',
+    );
+  });
+
   it('macspoofchk installs the nftables bridge chains and DEL removes them', async () => {
     const c = conts[0] as TestNetNS;
     const cfg = conf('1.0.0', { macspoofchk: true });

@@ -121,10 +121,13 @@ describe('ptp traffic, masquerade, bad input', () => {
     expect(await tcpEcho(b, a, '10.44.0.2')).toBe(true);
   });
 
-  it('ipMasq: rules on ADD, gone after DEL', async () => {
+  it('ipMasq and dns: rules on ADD, gone after DEL; the config DNS in the result', async () => {
     const c = conts[0] as TestNetNS;
-    const cfg = conf('1.0.0', { ipMasq: true });
-    expect((await runIn(host, 'ptp', { command: 'ADD', ...env(c), stdin: cfg })).code).toBe(0);
+    const dns = { nameservers: ['10.44.0.53'], search: ['svc.local'] };
+    const cfg = conf('1.0.0', { ipMasq: true, dns });
+    const add = await runIn(host, 'ptp', { command: 'ADD', ...env(c), stdin: cfg });
+    expect(add.code).toBe(0);
+    expect(add.json.dns).toEqual(dns); // the config's DNS wins over IPAM's
     const rules = natRules(host);
     expect(rules.some((l) => l.startsWith('-A POSTROUTING -s 10.44.0.2/32'))).toBe(true);
     expect(rules.some((l) => l.includes('-d 10.44.0.0/24') && l.includes('-j ACCEPT'))).toBe(true);
