@@ -88,11 +88,21 @@ export function buildSea({ target, bundle, outFile, work }) {
   // No code cache: V8's cache differs from run to run (the release must be reproducible), a cache
   // made with fixed seeds is rejected at start-up (the seeds change V8's flag hash), and measured
   // here it saved nothing (VERSION ≈ 25 ms with and without).
+  // The blob records the main script's path as given: a fixed relative name keeps it reproducible.
+  copyFileSync(bundle, join(work, 'cni-plugins.cjs'));
   writeFileSync(
     cfg,
-    JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false }),
+    JSON.stringify({
+      main: 'cni-plugins.cjs',
+      output: blob,
+      disableExperimentalSEAWarning: true,
+      useCodeCache: false,
+    }),
   );
-  execFileSync(hostNode, ['--experimental-sea-config', cfg], { stdio: ['ignore', 'ignore', 'ignore'] });
+  execFileSync(hostNode, ['--experimental-sea-config', cfg], {
+    cwd: work,
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
   copyFileSync(targetNode, outFile);
   chmodSync(outFile, 0o755);
   // Strip before injection (the blob is a note/section postject adds; stripping after would drop it).
