@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ALL_VERSIONS,
   addrsOf,
+  execIn,
   GO_BIN,
   ipj,
   linkInfo,
@@ -180,6 +181,17 @@ describe('ptp traffic, masquerade, bad input', () => {
     expect(r.json.msg).toContain(text);
     expect(ipj(host, 'link', 'show', 'type', 'veth')).toEqual([]);
     expect(storeFiles()).toEqual([]);
+  });
+
+  it('a failure after IPAM rolls back: the address is released, nothing is left on the host', async () => {
+    const c = conts[0] as TestNetNS;
+    execIn(c, ['ip', 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'other0']);
+    const r = await runIn(host, 'ptp', { command: 'ADD', ...env(c), stdin: conf('1.0.0') });
+    expect(r.code).toBe(1);
+    expect(r.json.code).toBe(999);
+    expect(r.json.msg).toContain('"eth0"');
+    expect(storeFiles()).toEqual([]);
+    expect(ipj(host, 'link', 'show', 'type', 'veth')).toEqual([]);
   });
 
   it('DEL with a vanished netns succeeds and releases the address', async () => {
