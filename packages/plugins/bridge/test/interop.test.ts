@@ -229,6 +229,16 @@ describe('IPAM delegation', () => {
     expect(seen.Command).toBe('ADD');
     expect(seen.Env?.CNI_COMMAND).toBe('ADD');
     expect(readFileSync(trace, 'utf8')).toBe('exec\n'); // run as its own process
+    // STATUS goes to the IPAM delegate, and its error comes back as ours
+    writeFileSync(debug, JSON.stringify({ ReportError: 'no more addresses', ReportErrorCode: 50 }));
+    const st = await runIn(h1, 'bridge', {
+      command: 'STATUS',
+      stdin: { ...cfg, cniVersion: '1.1.0' },
+      dir: bin,
+    });
+    expect(st.code).toBe(1);
+    expect(st.json).toEqual({ code: 50, msg: 'no more addresses' });
+    expect(readNoopDebug(debug).Command).toBe('STATUS');
   });
 });
 
