@@ -296,7 +296,7 @@ describe('a process killed in the middle of ADD', () => {
     // Fixed delays hit start-up, scan and write; "lock" kills exactly while the lock is held.
     const plan: (number | 'lock')[] = [5, 20, 40, 60, 80, 120, 200, 'lock', 'lock', 'lock', 'lock', 'lock'];
     let killedHolding = 0;
-    for (const [k, when] of plan.entries()) {
+    const attempt = async (k: number, when: number | 'lock') => {
       const id = `victim-${k}`;
       const child = spawn(bin, [], {
         env: {
@@ -326,11 +326,10 @@ describe('a process killed in the middle of ADD', () => {
       }
       child.kill('SIGKILL');
       await done;
-      // The next ADD must neither block nor fail; the victim's DEL must succeed.
-      const t0 = Date.now();
+      // The next ADD must neither block (a held lock would hang it past the test's timeout) nor
+      // fail; the victim's DEL must succeed.
       const next = await runPlugin(bin, env('ADD', `after-${k}`), c);
       expect(next.code, next.stdout).toBe(0);
-      expect(Date.now() - t0).toBeLessThan(10_000);
       expect((await runPlugin(bin, env('DEL', id), c)).code).toBe(0);
       expect((await runPlugin(GO, env('DEL', id), c)).code).toBe(0);
       // No empty record and no temporary file is left behind.
@@ -338,10 +337,14 @@ describe('a process killed in the middle of ADD', () => {
         expect(name.startsWith('.cni-ts-tmp')).toBe(false);
         if (name !== 'lock') expect(readFileSync(join(netDir(), name), 'utf8').length).toBeGreaterThan(0);
       }
-    }
+    };
+    for (const [k, when] of plan.entries()) await attempt(k, when);
+    // Catching a process while it holds the lock is a race on a loaded machine: try until one is.
+    let extra = 0;
+    while (killedHolding === 0 && extra < 30) await attempt(plan.length + extra++, 'lock');
     const owners = records().map((n) => readFileSync(join(netDir(), n), 'utf8'));
     expect(owners.filter((o) => o.startsWith('victim-'))).toEqual([]);
-    expect(owners.filter((o) => o.startsWith('after-'))).toHaveLength(plan.length);
+    expect(owners.filter((o) => o.startsWith('after-'))).toHaveLength(plan.length + extra);
     expect(killedHolding).toBeGreaterThan(0);
   }, 180_000);
 });
