@@ -18,7 +18,7 @@ describe('reference naming', () => {
   });
   it('hash with prefix', () => {
     expect(formatHashWithPrefix(16, '', 'x')).toHaveLength(16);
-    expect(() => formatHashWithPrefix(200, '', 'x')).toThrow(/longer/);
+    expect(() => formatHashWithPrefix(200, '', 'x')).toThrow(/invalid length 200/);
   });
   it('comments', () => {
     expect(formatComment('n', 'c')).toBe('name: "n" id: "c"');
