@@ -32,3 +32,26 @@ export {
   toInterface,
   type VethPair,
 } from './veth.js';
+export {
+  INT32_MAX,
+  invalid,
+  optBool,
+  optInt,
+  optString,
+  resolveMac,
+  UINT32_MAX,
+  wrongType,
+} from './conf-fields.js';
+export {
+  checkAddrsRoutes,
+  checkIfaceCommon,
+  checkPrelude,
+  forwardGC,
+  forwardStatus,
+  ipamAdd,
+  ipamDel,
+  msg,
+  openNetNS,
+  openNetNSForDel,
+  Rollback,
+} from './plugin-steps.js';

@@ -36,3 +36,19 @@ export {
   runPlugin,
   sourceAliases,
 } from './bundle.js';
+export {
+  ALL_VERSIONS,
+  addrsOf,
+  GO_CNI,
+  hostLocal,
+  inNs,
+  ip,
+  ipJson,
+  linkInfo,
+  linkNames,
+  ourBin,
+  runIn,
+  type TempDir,
+  tempDir,
+  vethPair,
+} from './process-env.js';

@@ -5,7 +5,7 @@ import { existsSync, lstatSync, readdirSync, realpathSync, statSync } from 'node
 import { basename, join } from 'node:path';
 import { parseMAC } from '@cni/ip';
 import { CniError, ErrCode, type NetConf, parseNetConf } from '@cni/skel';
-import { invalid, optString } from './fields.js';
+import { invalid, optString } from '@cni/ip';
 
 /** Drivers that bind a NIC for userspace (DPDK): such a device has no netdev to move. */
 export const USERSPACE_DRIVERS: readonly string[] = ['vfio-pci', 'uio_pci_generic', 'igb_uio'];

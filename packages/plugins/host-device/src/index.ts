@@ -25,7 +25,7 @@ import {
   openNetNS,
   openNetNSForDel,
   Rollback,
-} from './common.js';
+} from '@cni/ip';
 import { type HostDeviceConf, loadConf, netdevFromSysfs, type SysfsOptions } from './config.js';
 
 export {

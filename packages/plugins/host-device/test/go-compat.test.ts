@@ -16,7 +16,7 @@ import {
   type TempDir,
   tempDir,
   vethPair,
-} from './helpers.js';
+} from '@cni-internal/test-kit';
 
 const goBin = join(GO_CNI, 'host-device');
 let ours: string;

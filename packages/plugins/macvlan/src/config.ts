@@ -4,7 +4,7 @@ import { linkByNameOrUndefined } from '@cni/ip';
 import { type Link, Netlink } from '@cni/netlink';
 import type { NetNS } from '@cni/ns';
 import { CniError, ErrCode, type NetConf, parseNetConf } from '@cni/skel';
-import { INT32_MAX, invalid, optBool, optInt, optString, resolveMac, UINT32_MAX } from './fields.js';
+import { INT32_MAX, invalid, optBool, optInt, optString, resolveMac, UINT32_MAX } from '@cni/ip';
 
 export type MacvlanMode = 'bridge' | 'private' | 'vepa' | 'passthru';
 export const MODES: readonly MacvlanMode[] = ['bridge', 'private', 'vepa', 'passthru'];

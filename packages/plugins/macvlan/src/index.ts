@@ -24,7 +24,7 @@ import {
   openNetNS,
   openNetNSForDel,
   Rollback,
-} from './common.js';
+} from '@cni/ip';
 import { type MacvlanConf, parseConf, resolveMaster } from './config.js';
 
 export {

@@ -17,7 +17,7 @@ import {
   type TempDir,
   tempDir,
   vethPair,
-} from './helpers.js';
+} from '@cni-internal/test-kit';
 
 const goBin = join(GO_CNI, 'macvlan');
 let ours: string;

@@ -18,7 +18,7 @@ import {
   type TempDir,
   tempDir,
   vethPair,
-} from './helpers.js';
+} from '@cni-internal/test-kit';
 
 let bin: string;
 let host: TestNetNS;

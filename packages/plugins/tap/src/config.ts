@@ -1,6 +1,6 @@
 // tap configuration (cni-reference §3.9).
 import { type NetConf, parseNetConf } from '@cni/skel';
-import { INT32_MAX, invalid, optBool, optInt, optString, resolveMac, UINT32_MAX } from './fields.js';
+import { INT32_MAX, invalid, optBool, optInt, optString, resolveMac, UINT32_MAX } from '@cni/ip';
 
 export interface TapConf extends NetConf {
   multiQueue: boolean;

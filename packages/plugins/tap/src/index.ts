@@ -28,7 +28,7 @@ import {
   openNetNS,
   openNetNSForDel,
   Rollback,
-} from './common.js';
+} from '@cni/ip';
 import { parseConf, type TapConf } from './config.js';
 
 export { parseConf, type TapConf } from './config.js';

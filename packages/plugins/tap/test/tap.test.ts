@@ -16,7 +16,7 @@ import {
   runIn,
   type TempDir,
   tempDir,
-} from './helpers.js';
+} from '@cni-internal/test-kit';
 
 let bin: string;
 let host: TestNetNS;

@@ -1,7 +1,7 @@
 // Typed reads of plugin-specific configuration keys, matched case-insensitively like Go's
 // encoding/json. A wrong type is a CNI error 6 naming the key and the value; nothing is
 // created before these checks pass.
-import { formatMAC, isUnicastMAC, isZeroMAC, parseMAC } from '@cni/ip';
+import { formatMAC, isUnicastMAC, isZeroMAC, parseMAC } from './mac.js';
 import { CniError, ErrCode, getKey, parseCniArgs } from '@cni/skel';
 
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(JSON.stringify(v)));

@@ -5,13 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  distCniBin,
-  type PluginProcessResult,
-  type RunPluginOptions,
-  runPluginProcess,
-  type TestNetNS,
-} from '@cni-internal/test-kit';
+import type { TestNetNS } from './netns.js';
+import { distCniBin, type PluginProcessResult, type RunPluginOptions, runPluginProcess } from './plugin.js';
 
 export const GO_CNI = '/usr/lib/cni';
 export const ALL_VERSIONS = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'];

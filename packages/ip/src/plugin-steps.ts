@@ -1,6 +1,6 @@
 // Steps every main plugin here shares: the IPAM half of ADD with its rollback, the CHECK
 // walk over prevResult, STATUS/GC forwarding, and an undo list for ADD.
-import { validateExpectedInterfaceIPs, validateExpectedRoute } from '@cni/ip';
+import { validateExpectedInterfaceIPs, validateExpectedRoute } from './check.js';
 import type { Netlink } from '@cni/netlink';
 import { isNSPathNotExist, NetNS } from '@cni/ns';
 import {
