@@ -16,7 +16,7 @@ import {
   runIn,
   sysctl,
   tempDir,
-} from './helpers.js';
+} from '@cni-internal/test-kit/net';
 
 let host: TestNetNS;
 let conts: TestNetNS[];

@@ -22,7 +22,7 @@ import {
   runIn,
   tcpEcho,
   tempDir,
-} from './helpers.js';
+} from '@cni-internal/test-kit/net';
 
 let hosts: TestNetNS[];
 let conts: TestNetNS[];

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { destroyNetNS, makeNetNS, requireKernelFeature, type TestNetNS } from '@cni-internal/test-kit';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { addrsOf, linkInfo, runIn, tcpEcho, tempDir } from './helpers.js';
+import { addrsOf, linkInfo, runIn, tcpEcho, tempDir } from '@cni-internal/test-kit/net';
 
 interface VlanEntry {
   vlan: number;

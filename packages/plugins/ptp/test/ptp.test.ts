@@ -16,7 +16,7 @@ import {
   sysctl,
   tcpEcho,
   tempDir,
-} from './helpers.js';
+} from '@cni-internal/test-kit/net';
 
 let host: TestNetNS;
 let conts: TestNetNS[];

@@ -1,16 +1,11 @@
-// Kernel-test helpers: run a plugin as a process inside a test "host" namespace, and read
+// Kernel-test helpers (import from '@cni-internal/test-kit/net'): run a plugin as a process inside a test "host" namespace, and read
 // kernel state with iproute2 / nft inside the namespaces (tests only; plugins never do this).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  distCniBin,
-  type PluginProcessResult,
-  type RunPluginOptions,
-  runPluginProcess,
-  type TestNetNS,
-} from '@cni-internal/test-kit';
+import type { TestNetNS } from './netns.js';
+import { distCniBin, type PluginProcessResult, type RunPluginOptions, runPluginProcess } from './plugin.js';
 import { sysctlGetIn } from '@cni/ns';
 
 export const OUR_BIN = distCniBin;
