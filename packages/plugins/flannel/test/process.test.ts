@@ -1,6 +1,6 @@
 // flannel as a real process on Linux: flannel → bridge → host-local with a real subnet.env,
 // run inside a throwaway "host" namespace for a throwaway "container" namespace. The delegates
-// are Debian's Go bridge and host-local, and also the repo's own dist/cni/bin once it has a
+// are Debian's Go bridge and host-local, and the repo's own dist/cni/bin (required: pnpm build) — a
 // bridge (pnpm build).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -25,8 +25,9 @@ const ownBuilt = ['flannel', 'bridge', 'host-local'].every((t) => existsSync(joi
 beforeAll(async () => {
   goPath = await makeCniPath([join(GO_DIR, 'bridge'), join(GO_DIR, 'host-local')]);
   sets.push({ label: 'Go bridge + host-local', cniPath: goPath.dir, flannel: goPath.flannel });
-  if (ownBuilt)
-    sets.push({ label: 'dist/cni/bin', cniPath: distCniBin, flannel: join(distCniBin, 'flannel') });
+  // Our own flannel → bridge → host-local, as built by `pnpm build` (required, not optional).
+  if (!ownBuilt) throw new Error(`${distCniBin} lacks flannel, bridge or host-local: run pnpm build first`);
+  sets.push({ label: 'dist/cni/bin', cniPath: distCniBin, flannel: join(distCniBin, 'flannel') });
 }, 120_000);
 afterAll(() => goPath?.cleanup());
 
@@ -140,7 +141,7 @@ const natRules = (host: TestNetNS) =>
 
 describe('flannel → bridge → host-local', () => {
   it('has a CNI_PATH with our flannel and the Debian Go delegates', () => {
-    expect(sets.length).toBeGreaterThanOrEqual(1);
+    expect(sets.map((s) => s.label)).toEqual(['Go bridge + host-local', 'dist/cni/bin']);
     expect(readdirSync(goPath.dir).sort()).toEqual(['bridge', 'flannel', 'host-local']);
   });
 
