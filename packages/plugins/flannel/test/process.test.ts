@@ -1,7 +1,6 @@
 // flannel as a real process on Linux: flannel → bridge → host-local with a real subnet.env,
 // run inside a throwaway "host" namespace for a throwaway "container" namespace. The delegates
-// are Debian's Go bridge and host-local, and the repo's own dist/cni/bin (required: pnpm build) — a
-// bridge (pnpm build).
+// are Debian's Go bridge and host-local, and the repo's own dist/cni/bin (required: pnpm build).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
