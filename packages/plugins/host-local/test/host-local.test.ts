@@ -318,9 +318,22 @@ describe('a process killed in the middle of ADD', () => {
       );
       child.stdin.end(JSON.stringify(c));
       if (when === 'lock') {
+        // Freeze the child, look whether it holds the lock, and kill it frozen if it does: no race
+        // between looking and killing, even on a loaded machine.
         const pid = child.pid ?? -1;
-        while (!exited && !holdsLock(pid)) await new Promise((r) => setImmediate(r));
-        if (!exited && holdsLock(pid)) killedHolding++;
+        while (!exited) {
+          try {
+            process.kill(pid, 'SIGSTOP');
+          } catch {
+            break;
+          }
+          if (holdsLock(pid)) {
+            killedHolding++;
+            break;
+          }
+          process.kill(pid, 'SIGCONT');
+          await new Promise((r) => setTimeout(r, 1));
+        }
       } else {
         await new Promise((r) => setTimeout(r, when));
       }
