@@ -238,6 +238,22 @@ describe('unpacked tarballs as CNI_PATH', () => {
     });
   }
 
+  it('slim: a plugin started where no Node.js can be found says so (stderr) with a CNI error (stdout)', () => {
+    const bin = join(work, 'bin-nonode');
+    mkdirSync(bin, { recursive: true });
+    execFileSync('tar', ['-xzf', join(outA, `cni-plugins-linux-amd64-${tag}.tgz`), '-C', bin]);
+    const r = spawnSync(join(bin, 'bridge'), [], {
+      input: '{"cniVersion":"1.0.0"}',
+      encoding: 'utf8',
+      env: { CNI_COMMAND: 'VERSION', PATH: '/usr/sbin:/sbin' },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/Node\.js >= 20\.19\.0 is required/);
+    const err = JSON.parse(r.stdout);
+    expect(err.code).toBe(999);
+    expect(err.msg).toMatch(/Node\.js >= 20\.19\.0 is required/);
+  });
+
   it('standalone linux-arm64 answers VERSION under qemu-aarch64-static', () => {
     const bin = join(work, 'bin-arm64');
     mkdirSync(bin, { recursive: true });
