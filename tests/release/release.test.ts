@@ -267,4 +267,33 @@ describe('unpacked tarballs as CNI_PATH', () => {
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).supportedVersions).toContain('1.1.0');
   });
+
+  it('standalone linux-arm64 under qemu does a real loopback ADD in a test namespace', () => {
+    const bin = join(work, 'bin-arm64');
+    const ns = makeNetNS('relarm');
+    try {
+      const r = spawnSync('qemu-aarch64-static', ['-L', '/usr/aarch64-linux-gnu', join(bin, 'loopback')], {
+        input: '{"cniVersion":"1.0.0","name":"lo","type":"loopback"}',
+        encoding: 'utf8',
+        env: {
+          CNI_COMMAND: 'ADD',
+          CNI_CONTAINERID: 'arm64',
+          CNI_NETNS: ns.path,
+          CNI_IFNAME: 'lo',
+          CNI_PATH: bin,
+          PATH: '/usr/sbin:/sbin',
+        },
+        timeout: 120_000,
+      });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).ips.map((i: { address: string }) => i.address)).toEqual([
+        '127.0.0.1/8',
+        '::1/128',
+      ]);
+      const lo = ns.run(() => execFileSync('ip', ['-j', 'link', 'show', 'lo'], { encoding: 'utf8' }));
+      expect(JSON.parse(lo)[0].flags).toContain('UP');
+    } finally {
+      destroyNetNS(ns);
+    }
+  });
 });
