@@ -272,7 +272,7 @@ describe('unpacked tarballs as CNI_PATH', () => {
     const bin = join(work, 'bin-arm64');
     const ns = makeNetNS('relarm');
     try {
-      const r = spawnSync('qemu-aarch64-static', ['-L', '/usr/aarch64-linux-gnu', join(bin, 'loopback')], {
+      const r = spawnSync('/usr/bin/qemu-aarch64-static', ['-L', '/usr/aarch64-linux-gnu', join(bin, 'loopback')], {
         input: '{"cniVersion":"1.0.0","name":"lo","type":"loopback"}',
         encoding: 'utf8',
         env: {
