@@ -1,3 +1,0 @@
-import { cniPackage } from '@cni-internal/tsup-config';
-
-export default cniPackage();
