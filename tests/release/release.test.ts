@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { destroyNetNS, makeNetNS, type TestNetNS } from '@cni-internal/test-kit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = join(import.meta.dirname, '..', '..');
 const VERSION = '0.0.0-test';
@@ -153,9 +153,12 @@ describe('scripts/release.sh', () => {
 describe('unpacked tarballs as CNI_PATH', () => {
   let host: TestNetNS | undefined;
   let cont: TestNetNS | undefined;
-  afterAll(() => {
+  // Each test's namespaces are removed after it, also when it fails.
+  afterEach(() => {
     destroyNetNS(cont);
     destroyNetNS(host);
+    cont = undefined;
+    host = undefined;
   });
 
   function run(bin: string, command: string, conf: object, env: Record<string, string>, type = 'bridge') {
@@ -231,10 +234,6 @@ describe('unpacked tarballs as CNI_PATH', () => {
       ).not.toContain('18080');
       const links = cont.run(() => execFileSync('ip', ['-br', 'link'], { encoding: 'utf8' }));
       expect(links).not.toContain('eth0');
-      destroyNetNS(cont);
-      destroyNetNS(host);
-      cont = undefined;
-      host = undefined;
     });
   }
 
@@ -272,19 +271,23 @@ describe('unpacked tarballs as CNI_PATH', () => {
     const bin = join(work, 'bin-arm64');
     const ns = makeNetNS('relarm');
     try {
-      const r = spawnSync('/usr/bin/qemu-aarch64-static', ['-L', '/usr/aarch64-linux-gnu', join(bin, 'loopback')], {
-        input: '{"cniVersion":"1.0.0","name":"lo","type":"loopback"}',
-        encoding: 'utf8',
-        env: {
-          CNI_COMMAND: 'ADD',
-          CNI_CONTAINERID: 'arm64',
-          CNI_NETNS: ns.path,
-          CNI_IFNAME: 'lo',
-          CNI_PATH: bin,
-          PATH: '/usr/sbin:/sbin',
+      const r = spawnSync(
+        '/usr/bin/qemu-aarch64-static',
+        ['-L', '/usr/aarch64-linux-gnu', join(bin, 'loopback')],
+        {
+          input: '{"cniVersion":"1.0.0","name":"lo","type":"loopback"}',
+          encoding: 'utf8',
+          env: {
+            CNI_COMMAND: 'ADD',
+            CNI_CONTAINERID: 'arm64',
+            CNI_NETNS: ns.path,
+            CNI_IFNAME: 'lo',
+            CNI_PATH: bin,
+            PATH: '/usr/sbin:/sbin',
+          },
+          timeout: 120_000,
         },
-        timeout: 120_000,
-      });
+      );
       expect(r.status, r.stdout + r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).ips.map((i: { address: string }) => i.address)).toEqual([
         '127.0.0.1/8',
