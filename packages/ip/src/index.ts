@@ -1,4 +1,5 @@
 export * from './cidr.js';
+export { isIP, isIPv4, isIPv6 } from '@cni/netlink';
 export { validateExpectedInterfaceIPs, validateExpectedRoute } from './check.js';
 export {
   enableForward,

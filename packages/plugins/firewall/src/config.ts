@@ -1,6 +1,6 @@
 import { CniError } from '@cni/skel';
 // firewall configuration: the reference's keys, matched case-insensitively like Go's decoder.
-import { isIP } from 'node:net';
+import { isIP } from '@cni/iptables';
 
 /** A CNI error of this plugin (a skel CniError: printed as {code, msg, details}). */
 export class FirewallError extends CniError {}
