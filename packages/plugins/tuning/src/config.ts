@@ -1,6 +1,6 @@
 // tuning configuration (cni-reference §3.14): keys, precedence, sysctl key → /proc/sys path,
 // duplicate-key and allowlist checks. Everything here is pure (no kernel, no namespace).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { formatMAC, invalid, isUnicastMAC, isZeroMAC, optBool, optInt, parseMAC, wrongType } from '@cni/ip';
 import { CniError, ErrCode, getKey, type NetConf, parseCniArgs, parseNetConf } from '@cni/skel';
 
@@ -259,7 +259,7 @@ export function checkIfName(ifName: string): void {
  * components and NUL bytes are rejected (CNI error 7) — nothing is cleaned up silently.
  * Symbolic links are checked against the real file system by `resolveSysctlFile`.
  */
-export function sysctlFile(key: string, ifName: string): string {
+export function sysctlFile(key: string, ifName: string, base = SYSCTL_BASE): string {
   const bad = (why: string) =>
     new CniError(ErrCode.InvalidNetworkConfig, `invalid net sysctl key: ${JSON.stringify(key)}: ${why}`);
   if (key === '') throw bad('empty key');
@@ -272,7 +272,7 @@ export function sysctlFile(key: string, ifName: string): string {
     throw bad(`the path "${rel}" has an empty, "." or ".." component`);
   }
   if (parts[0] !== 'net' || parts.length < 2) throw bad(`only keys under ${NET_SYSCTL_BASE} are allowed`);
-  return SYSCTL_BASE + rel;
+  return base + rel;
 }
 
 // --- allowlist ------------------------------------------------------------------------------
@@ -321,5 +321,33 @@ export function checkAllowlist(keys: Iterable<string>, allowlist: string[] | und
         `Sysctl ${key} is not allowed. Only the following sysctls are allowed: [${allowlist.join(' ')}]`,
       );
     }
+  }
+}
+
+/**
+ * Resolve a sysctl file for real (run it inside the container namespace): it must exist, be a
+ * regular file and lie under `<base>net/` once symbolic links are followed. Returns its current
+ * value ('' for write-only knobs) for rollback.
+ */
+export function resolveSysctlFile(key: string, file: string, base = SYSCTL_BASE): string {
+  const netBase = `${base}net/`;
+  const bad = (why: string) =>
+    new CniError(
+      ErrCode.InvalidNetworkConfig,
+      `invalid net sysctl key: ${JSON.stringify(key)}: ${file}: ${why}`,
+    );
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw bad(code === 'ENOENT' ? 'no such sysctl in the container namespace' : (e as Error).message);
+  }
+  if (!real.startsWith(netBase)) throw bad(`resolves to ${real}, outside ${netBase}`);
+  if (!statSync(real).isFile()) throw bad('not a sysctl');
+  try {
+    return readFileSync(real, 'utf8');
+  } catch {
+    return '';
   }
 }

@@ -1,7 +1,7 @@
 // The CNI tuning meta plugin (cni-reference §3.14): writes network sysctls inside the
 // container namespace and changes link attributes (MAC, promisc, MTU, allmulti, txqueuelen)
 // of CNI_IFNAME, saving the originals so DEL can restore them. Output = prevResult.
-import { readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { msg, openNetNS, openNetNSForDel, Rollback } from '@cni/ip';
 import { isNotFound, type Link, Netlink } from '@cni/netlink';
 import type { NetNS } from '@cni/ns';
@@ -21,9 +21,9 @@ import {
   checkAllowlist,
   checkDuplicateSysctlKeys,
   checkIfName,
-  NET_SYSCTL_BASE,
   parseConf,
   readAllowlist,
+  resolveSysctlFile,
   sysctlFile,
   type TuningConf,
   touchesLink,
@@ -47,6 +47,7 @@ export {
   duplicateSysctlKey,
   parseConf,
   readAllowlist,
+  resolveSysctlFile,
   sysctlFile,
   type TuningConf,
   touchesLink,
@@ -59,40 +60,9 @@ function sysctlFiles(conf: TuningConf, ifName: string): { key: string; file: str
   return [...conf.sysctl].map(([key, value]) => ({ key, file: sysctlFile(key, ifName), value }));
 }
 
-/**
- * Inside the container namespace: each file must exist, be a regular file and really lie
- * under /proc/sys/net/ (no symbolic link out). Returns the current values (for rollback).
- */
-function resolveSysctls(files: { key: string; file: string }[]): string[] {
-  return files.map(({ key, file }) => {
-    let real: string;
-    try {
-      real = realpathSync(file);
-    } catch (e) {
-      throw new CniError(
-        ErrCode.InvalidNetworkConfig,
-        `invalid net sysctl key: ${JSON.stringify(key)}: ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such sysctl in the container namespace' : msg(e)}`,
-      );
-    }
-    if (!real.startsWith(NET_SYSCTL_BASE)) {
-      throw new CniError(
-        ErrCode.InvalidNetworkConfig,
-        `invalid net sysctl key: ${JSON.stringify(key)}: ${file} resolves to ${real}, outside ${NET_SYSCTL_BASE}`,
-      );
-    }
-    if (!statSync(real).isFile()) {
-      throw new CniError(
-        ErrCode.InvalidNetworkConfig,
-        `invalid net sysctl key: ${JSON.stringify(key)}: ${file} is not a sysctl`,
-      );
-    }
-    try {
-      return readFileSync(real, 'utf8');
-    } catch {
-      return ''; // write-only knobs (e.g. flush): nothing to roll back to
-    }
-  });
-}
+/** Inside the container namespace: resolve every file (see resolveSysctlFile); the old values. */
+const resolveSysctls = (files: { key: string; file: string }[]): string[] =>
+  files.map(({ key, file }) => resolveSysctlFile(key, file));
 
 function withLink<T>(ns: NetNS, fn: (nl: Netlink) => T): T {
   const nl = Netlink.open(ns);
