@@ -15,7 +15,15 @@ import {
   type Result,
   versionsFrom,
 } from '@cni/skel';
-import { type Backup, gcBackups, parseBackup, readBackupText, removeBackup, writeBackup } from './backup.js';
+import {
+  type Backup,
+  backupFile,
+  gcBackups,
+  parseBackup,
+  readBackupText,
+  removeBackup,
+  writeBackup,
+} from './backup.js';
 import {
   allowlistPath,
   checkAllowlist,
@@ -149,15 +157,24 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
     });
 
     if (link) {
-      const b = snapshot(conf, link);
+      // The values before this ADD; a backup left by an earlier ADD of the same attachment
+      // (no DEL in between) keeps its originals, so DEL still restores the first state.
+      const now = snapshot(conf, link);
+      const priorText = readBackupText(conf.dataDir, args.containerID, args.ifName);
+      const prior = priorText === undefined ? undefined : parseBackup(priorText);
+      const b: Backup = { ...now, ...prior };
       try {
         writeBackup(conf.dataDir, args.containerID, args.ifName, conf.name, b);
       } catch (e) {
         throw fail(`failed to save the original attributes of ${JSON.stringify(args.ifName)}: ${msg(e)}`);
       }
       rb.push('restore link attributes', () => {
-        withLink(contNs, (nl) => restore(nl, link.index, b));
-        removeBackup(conf.dataDir, args.containerID, args.ifName);
+        withLink(contNs, (nl) => restore(nl, link.index, now));
+        if (priorText !== undefined && prior) {
+          writeFileSync(backupFile(conf.dataDir, args.containerID, args.ifName), priorText, { mode: 0o600 });
+        } else {
+          removeBackup(conf.dataDir, args.containerID, args.ifName);
+        }
       });
       withLink(contNs, (nl) => {
         const set = (what: string, fn: () => void) => {

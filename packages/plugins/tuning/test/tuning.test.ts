@@ -423,6 +423,27 @@ describe('tuning verbs', () => {
     expect(link(cont).mtu).toBe(1400);
   });
 
+  it('a second ADD of the same attachment keeps the first originals; a failed one keeps the backup', async () => {
+    const prev = await mainAdd('bridge', '1.0.0');
+    const before = link(cont);
+    expect((await run('ADD', tuning('1.0.0', prev, { mtu: 1400, mac: '0a:00:00:00:00:01' }))).code).toBe(0);
+    const first = readFileSync(backupPath(), 'utf8');
+    expect(first).toBe(`{\n "mac": "${before.mac}",\n "mtu": 1500\n}`);
+    expect((await run('ADD', tuning('1.0.0', prev, { mtu: 1300, txQLen: 50 }))).code).toBe(0);
+    expect(readFileSync(backupPath(), 'utf8')).toBe(
+      `{\n "mac": "${before.mac}",\n "mtu": 1500,\n "txQLen": ${before.txqlen}\n}`,
+    );
+    const bad = await run('ADD', tuning('1.0.0', prev, { allmulti: true, mtu: 99999 }));
+    expect(bad.code).toBe(1);
+    expect(link(cont)).toMatchObject({ mtu: 1300, allmulti: false, txqlen: 50 });
+    expect(readFileSync(backupPath(), 'utf8')).toBe(
+      `{\n "mac": "${before.mac}",\n "mtu": 1500,\n "txQLen": ${before.txqlen}\n}`,
+    );
+    expect((await run('DEL', tuning('1.0.0', prev))).code).toBe(0);
+    expect(link(cont)).toEqual(before);
+    expect(readdirSync(data.dir)).toEqual([]);
+  });
+
   it('a dotted interface name works with IFNAME keys', async () => {
     // a veth named like a VLAN device, as prevResult of a main plugin would name it
     execIn(host, ['ip', 'link', 'add', 'eth0.100', 'type', 'veth', 'peer', 'name', 'p100']);
