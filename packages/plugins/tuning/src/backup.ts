@@ -94,15 +94,21 @@ export function readBackupText(dataDir: string, containerID: string, ifName: str
   try {
     return readFileSync(backupFile(dataDir, containerID, ifName), 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw e;
   }
 }
 
 /** Remove the backup and its network marker (missing files are fine). */
 export function removeBackup(dataDir: string, containerID: string, ifName: string): void {
-  rmSync(backupFile(dataDir, containerID, ifName), { force: true });
-  rmSync(networkFile(dataDir, containerID, ifName), { force: true });
+  for (const f of [backupFile(dataDir, containerID, ifName), networkFile(dataDir, containerID, ifName)]) {
+    try {
+      rmSync(f, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
+    }
+  }
 }
 
 /**

@@ -166,6 +166,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
       try {
         writeBackup(conf.dataDir, args.containerID, args.ifName, conf.name, b);
       } catch (e) {
+        if (priorText === undefined) removeBackup(conf.dataDir, args.containerID, args.ifName);
         throw fail(`failed to save the original attributes of ${JSON.stringify(args.ifName)}: ${msg(e)}`);
       }
       rb.push('restore link attributes', () => {

@@ -343,6 +343,26 @@ describe('tuning verbs', () => {
     expect(readdirSync(data.dir)).toEqual([]);
   });
 
+  it('an unusable dataDir fails the ADD before any link change, sysctls rolled back', async () => {
+    const prev = await mainAdd('ptp', '1.0.0');
+    const before = link(cont);
+    writeFileSync(join(data.dir, 'file'), '');
+    const r = await run(
+      'ADD',
+      tuning('1.0.0', prev, {
+        dataDir: join(data.dir, 'file', 'sub'),
+        sysctl: { 'net.ipv4.conf.all.arp_ignore': '2' },
+        mtu: 1400,
+      }),
+    );
+    expect(r.code).toBe(1);
+    expect(r.json.code).toBe(999);
+    expect(r.json.msg).toMatch(/failed to save the original attributes of "eth0"/);
+    expect(link(cont)).toEqual(before);
+    expect(sysctl(cont, 'net/ipv4/conf/all/arp_ignore')).toBe('0');
+    expect(readdirSync(data.dir)).toEqual(['file']);
+  });
+
   it('bad values are CNI errors naming the key', async () => {
     const prev = await mainAdd('ptp', '1.0.0');
     const cases: [object, number, string][] = [
