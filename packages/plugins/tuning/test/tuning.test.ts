@@ -464,6 +464,22 @@ describe('tuning verbs', () => {
     expect(readdirSync(data.dir)).toEqual([]);
   });
 
+  it('after host-device: the device goes back to the host with its original MAC and MTU', async () => {
+    execIn(host, ['ip', 'link', 'add', 'hd0', 'type', 'veth', 'peer', 'name', 'hd0p']);
+    const orig = link(host, 'hd0');
+    const hd = { cniVersion: '1.0.0', name: 'tunenet', type: 'host-device', device: 'hd0' };
+    const add = await runIn(host, 'host-device', { command: 'ADD', ...env(cont), stdin: hd });
+    expect(add.code, add.stdout).toBe(0);
+    const cfg = tuning('1.0.0', add.json, { mac: '0a:00:00:00:00:77', mtu: 1280, promisc: true });
+    const t = await run('ADD', cfg);
+    expect(t.code, t.stdout).toBe(0);
+    expect(link(cont)).toMatchObject({ mac: '0a:00:00:00:00:77', mtu: 1280, promisc: true });
+    expect((await run('DEL', cfg)).code).toBe(0);
+    const del = await runIn(host, 'host-device', { command: 'DEL', ...env(cont), stdin: hd });
+    expect(del.code, del.stdout).toBe(0);
+    expect(link(host, 'hd0')).toEqual(orig);
+  });
+
   it('a dotted interface name works with IFNAME keys', async () => {
     // a veth named like a VLAN device, as prevResult of a main plugin would name it
     execIn(host, ['ip', 'link', 'add', 'eth0.100', 'type', 'veth', 'peer', 'name', 'p100']);
