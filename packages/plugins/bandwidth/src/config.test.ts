@@ -30,7 +30,10 @@ describe('parseConf', () => {
     expect(c.bandwidth).toEqual({ ingressRate: 0, ingressBurst: 0, egressRate: 8000, egressBurst: 16000 });
   });
   it('any top-level key (even zero) wins over runtimeConfig, as Go allocates the entry', () => {
-    const c = parse({ ingressRate: 0, runtimeConfig: { bandwidth: { egressRate: 8000, egressBurst: 16000 } } });
+    const c = parse({
+      ingressRate: 0,
+      runtimeConfig: { bandwidth: { egressRate: 8000, egressBurst: 16000 } },
+    });
     expect(c.bandwidth && isZero(c.bandwidth)).toBe(true);
   });
   it('rate without burst and burst without rate', () => {

@@ -216,7 +216,7 @@ export async function cmdCheck(args: CmdArgs): Promise<void> {
       try {
         ifb = nl.linkByName(name);
       } catch (e) {
-        throw fail(`get ifb device: ${msg(e)}`);
+        throw fail(`get ifb device: ${isNotFound(e) ? `Link not found (${name})` : msg(e)}`);
       }
       checkTbf(nl, ifb.index, tbfParams(bandwidth.egressRate, bandwidth.egressBurst, tick));
     }

@@ -41,8 +41,18 @@ describe('tbfParams', () => {
     expect(tbfParams(8000, 80, tick)).toMatchObject({ rate: 1000, limit: 35 });
   });
   it('what tc shows for the Go plugin (rate 8Kbit burst 2000b lat 25ms)', () => {
-    expect(tbfParams(8000, 16000, tick)).toEqual({ rate: 1000, burst: 2000, buffer: 31_250_000, limit: 2025 });
-    expect(tbfParams(12000, 24000, tick)).toEqual({ rate: 1500, burst: 3000, buffer: 31_250_000, limit: 3037 });
+    expect(tbfParams(8000, 16000, tick)).toEqual({
+      rate: 1000,
+      burst: 2000,
+      buffer: 31_250_000,
+      limit: 2025,
+    });
+    expect(tbfParams(12000, 24000, tick)).toEqual({
+      rate: 1500,
+      burst: 3000,
+      buffer: 31_250_000,
+      limit: 3037,
+    });
   });
   it('large rates: 10 Gbit/s', () => {
     const p = tbfParams(10e9, 8e6, tick);
