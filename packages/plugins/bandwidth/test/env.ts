@@ -18,13 +18,13 @@ export function mainConf(main: Main, version: string, dataDir: string, subnet = 
 }
 
 /** Run the main plugin's ADD; its JSON result becomes the bandwidth plugin's prevResult. */
-// biome-ignore lint/suspicious/noExplicitAny: a CNI result of any version
 export async function mainAdd(
   host: TestNetNS,
   main: Main,
   conf: object,
   ctr: TestNetNS,
   containerID: string,
+  // biome-ignore lint/suspicious/noExplicitAny: a CNI result of any version
 ): Promise<any> {
   const r = await runIn(host, ourBin(main), { command: 'ADD', containerID, netns: ctr.path, stdin: conf });
   if (r.code !== 0) throw new Error(`${main} ADD failed: ${r.stdout}${r.stderr}`);
@@ -47,13 +47,6 @@ export async function mainDel(
 export function tcJson(n: TestNetNS, ...args: string[]): any[] {
   const out = execFileSync('ip', ['netns', 'exec', n.name, 'tc', '-j', ...args], { encoding: 'utf8' });
   return out.trim() === '' ? [] : JSON.parse(out);
-}
-
-/** Every qdisc of `n` without counters, keyed by device (names of random host veths replaced by `hostIf`). */
-export function qdiscView(n: TestNetNS, hostIf: string) {
-  return tcJson(n, 'qdisc', 'show')
-    .filter((q) => q.kind === 'tbf' || q.kind === 'ingress')
-    .map((q) => ({ ...q, dev: q.dev === hostIf ? '<host veth>' : q.dev }));
 }
 
 /** The u32 filters on the ingress qdisc of `dev`. */
