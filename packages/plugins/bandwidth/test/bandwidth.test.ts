@@ -295,6 +295,20 @@ describe('bandwidth process', () => {
     expect(linkNames(host).filter((n) => n.startsWith('bwp'))).toEqual([]);
   });
 
+  it('a second ADD fails on the existing ifb and leaves the first one intact', async () => {
+    const prev = await mainAdd(host, 'bridge', mainConf('bridge', '1.0.0', data.path), ctr, 'ctr-bw');
+    const veth = hostVeth(prev);
+    const egressOnly = { egressRate: 1_600_000, egressBurst: 80_000 };
+    expect((await run('ADD', bwConf('1.0.0', prev, egressOnly))).code).toBe(0);
+    const before = { q: tcJson(host, 'qdisc', 'show'), f: filterView(host, veth) };
+    // now with ingress too: the tbf is made first, then the ifb exists → rolled back
+    const r = await run('ADD', bwConf('1.0.0', prev, BOTH));
+    expect(r.code).toBe(1);
+    expect(r.json.msg).toMatch(/^adding link: .*exists/i);
+    expect({ q: tcJson(host, 'qdisc', 'show'), f: filterView(host, veth) }).toEqual(before);
+    expect(linkNames(host)).toContain(ifbOf('bwnet', 'ctr-bw'));
+  });
+
   it('DEL needs no namespace and no prevResult; a missing ifb is fine', async () => {
     const r = await run('DEL', bwConf('1.0.0', undefined, BOTH), { netns: '' });
     expect(r.code).toBe(0);
