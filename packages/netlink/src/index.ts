@@ -45,5 +45,5 @@ export type { BridgePortOptions } from './bridge.js';
 export { conntrackDeleteByDstPort } from './conntrack.js';
 export type { Neigh } from './neigh.js';
 export type { Rule } from './rule.js';
-export type { Qdisc, TbfOptions } from './tc.js';
+export type { MirredRedirectOptions, Qdisc, TbfOptions } from './tc.js';
 export { type TuntapOptions, tuntapCreate } from './tuntap.js';

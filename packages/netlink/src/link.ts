@@ -80,7 +80,7 @@ export type LinkSpec =
   | { kind: 'ipvlan'; name: string; parent: number; mode: IpvlanMode; mtu?: number; nsFd?: number }
   | { kind: 'vlan'; name: string; parent: number; vlanId: number; mtu?: number; nsFd?: number }
   | { kind: 'vrf'; name: string; table: number }
-  | { kind: 'dummy' | 'ifb'; name: string; mtu?: number };
+  | { kind: 'dummy' | 'ifb'; name: string; mtu?: number; txQLen?: number };
 
 const IFNAMSIZ = 16;
 

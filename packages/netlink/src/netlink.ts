@@ -241,7 +241,12 @@ export class Netlink {
     T.qdiscDel(this.sock, index, parent);
   }
 
-  filterAddU32MirredRedirect(index: number, parentHandle: number, targetIndex: number): void {
-    T.filterAddU32MirredRedirect(this.sock, index, parentHandle, targetIndex);
+  filterAddU32MirredRedirect(
+    index: number,
+    parentHandle: number,
+    targetIndex: number,
+    opts?: T.MirredRedirectOptions,
+  ): void {
+    T.filterAddU32MirredRedirect(this.sock, index, parentHandle, targetIndex, opts);
   }
 }
