@@ -86,11 +86,15 @@ export function ensureBridge(nl: Netlink, conf: BridgeConf): Link {
   }
   if (br.kind !== 'bridge')
     throw new CniError(ErrCode.Internal, `${JSON.stringify(conf.bridge)} already exists but is not a bridge`);
-  if (vlanFiltering && br.info?.bridgeVlanFiltering === false)
-    throw new CniError(
-      ErrCode.Internal,
-      `bridge ${JSON.stringify(conf.bridge)} exists without VLAN filtering, which "vlan"/"vlanTrunk" need`,
-    );
+  // An existing bridge without VLAN filtering gets it turned on: "vlan"/"vlanTrunk" need it.
+  if (vlanFiltering && br.info?.bridgeVlanFiltering !== true) {
+    try {
+      nl.linkSetBridgeVlanFiltering(br.index, true);
+    } catch (e) {
+      throw internal(`could not enable VLAN filtering on ${JSON.stringify(conf.bridge)}`, e);
+    }
+    br = nl.linkByIndex(br.index);
+  }
   if (conf.promiscMode && !br.promisc) nl.linkSetPromisc(br.index, true);
   trySysctl(undefined, `net/ipv6/conf/${conf.bridge}/accept_ra`, '0');
   if (!br.up) {
