@@ -21,7 +21,7 @@ import {
   validateExpectedInterfaceIPs,
   validateExpectedRoute,
 } from '@cni/ip';
-import { type GCAttachment, gcIPMasq, setupIPMasq, teardownIPMasq } from '@cni/iptables';
+import { type GCAttachment, gcIPMasq, Nft, setupIPMasq, teardownIPMasq } from '@cni/iptables';
 import { isExists, isNotFound, type Link, Netlink } from '@cni/netlink';
 import { NetNS, sysctlSetIn } from '@cni/ns';
 import {
@@ -41,10 +41,11 @@ import {
 } from '@cni/skel';
 import { forwardGC, forwardStatus, internal, msg, openNetNS, openNetNSForDel, Rollback } from './common.js';
 import { type BridgeConf, needsVlanFiltering, parseConf } from './config.js';
-import { setupSpoofCheck, spoofUniqueID, teardownSpoofCheck } from './spoofcheck.js';
+import { gcSpoofCheck, setupSpoofCheck, spoofUniqueID, teardownSpoofCheck } from './spoofcheck.js';
 
 export { type BridgeConf, parseConf, parseVlanTrunk } from './config.js';
 export {
+  gcSpoofCheck,
   setupSpoofCheck,
   spoofComment,
   spoofIfaceChain,
@@ -557,10 +558,39 @@ export function validAttachments(raw: Record<string, unknown>): GCAttachment[] {
   });
 }
 
-/** GC: masquerade rules of this network whose attachment is no longer valid; then IPAM GC. */
+/**
+ * GC of the MAC spoof check: chains and rules of attachments not in `valid`, except those whose
+ * host port still exists on another bridge (another network's; the chains carry no network
+ * name). Failures are errors when this network uses `macspoofchk`, else only logged.
+ */
+function gcSpoof(conf: BridgeConf, valid: GCAttachment[]): void {
+  if (new Nft().engine() === null) return;
+  const nl = Netlink.open();
+  try {
+    const br = linkByNameOrUndefined(nl, conf.bridge);
+    gcSpoofCheck({
+      valid: new Set(valid.map((a) => spoofUniqueID(a.containerID, a.ifname))),
+      foreign: (iif) => {
+        const port = linkByNameOrUndefined(nl, iif);
+        return Boolean(port?.master) && port?.master !== br?.index;
+      },
+    });
+  } catch (e) {
+    if (conf.macspoofchk) throw internal('failed to clean up the MAC spoof check', e);
+    process.stderr.write(`MAC spoof check GC: ${msg(e)}\n`);
+  } finally {
+    nl.close();
+  }
+}
+
+/**
+ * GC: masquerade rules and MAC spoof check chains of this network whose attachment is no longer
+ * valid; then IPAM GC.
+ */
 export async function cmdGC(args: CmdArgs): Promise<void> {
   const conf = parseConf(args.stdinData, args.args);
   const valid = validAttachments(conf.raw);
+  gcSpoof(conf, valid);
   if (conf.ipMasq) {
     try {
       gcIPMasq(conf.name, valid);
