@@ -8,17 +8,25 @@ import {
   enableIP6Forward,
   formatCIDR,
   formatIP,
+  forwardGC,
+  forwardStatus,
   getVethPeerIfindex,
   type IPNet,
+  internal,
   linkByNameOrUndefined,
+  msg,
   nextIP,
   networkOf,
+  openNetNS,
+  openNetNSForDel,
   overlaps,
   parseCIDR,
   parseIP,
+  Rollback,
   setupVeth,
   sleepSync,
   validateExpectedInterfaceIPs,
+  validAttachments,
   validateExpectedRoute,
 } from '@cni/ip';
 import { type GCAttachment, gcIPMasq, Nft, setupIPMasq, teardownIPMasq } from '@cni/iptables';
@@ -31,7 +39,6 @@ import {
   delegateCheck,
   delegateDel,
   ErrCode,
-  getKey,
   type Interface,
   isEmptyDNS,
   type PluginDef,
@@ -39,10 +46,10 @@ import {
   type Result,
   versionsFrom,
 } from '@cni/skel';
-import { forwardGC, forwardStatus, internal, msg, openNetNS, openNetNSForDel, Rollback } from './common.js';
 import { type BridgeConf, needsVlanFiltering, parseConf } from './config.js';
 import { gcSpoofCheck, setupSpoofCheck, spoofUniqueID, teardownSpoofCheck } from './spoofcheck.js';
 
+export { validAttachments } from '@cni/ip';
 export { type BridgeConf, parseConf, parseVlanTrunk } from './config.js';
 export {
   gcSpoofCheck,
@@ -263,7 +270,7 @@ function waitPortUp(nl: Netlink, index: number): void {
 export async function cmdAdd(args: CmdArgs): Promise<Result> {
   const conf = parseConf(args.stdinData, args.args);
   const isLayer3 = Boolean(conf.ipam?.type);
-  const contNs = openNetNS(args.netns);
+  const contNs = openNetNS(args.netns, ErrCode.InvalidNetNS);
   const hostNs = NetNS.current();
   const nl = Netlink.open();
   const rb = new Rollback();
@@ -408,7 +415,7 @@ export async function cmdDel(args: CmdArgs): Promise<void> {
     if (isLayer3) await delegateDel(conf.ipam?.type ?? '', args.stdinData);
   };
   if (args.netns === '') return ipamDel();
-  const contNs = openNetNSForDel(args.netns);
+  const contNs = openNetNSForDel(args.netns, ErrCode.InvalidNetNS);
   if (!contNs) return ipamDel();
   let addrs: string[];
   try {
@@ -476,7 +483,7 @@ export async function cmdCheck(args: CmdArgs): Promise<void> {
         `Bridge interface ${br.name} configured Promisc Mode ${conf.promiscMode} doesn't match current state: ${br.promisc}`,
       );
     // the container veth, its addresses and routes
-    const contNs = openNetNS(args.netns);
+    const contNs = openNetNS(args.netns, ErrCode.InvalidNetNS);
     let cont: { link: Link; peerIndex: number };
     try {
       const c = Netlink.open(contNs);
@@ -534,28 +541,6 @@ export async function cmdCheck(args: CmdArgs): Promise<void> {
 
 export async function cmdStatus(args: CmdArgs): Promise<void> {
   await forwardStatus(parseNetConf(args.stdinData), args.stdinData);
-}
-
-/** The `cni.dev/valid-attachments` of a GC request (CNI 1.1). */
-export function validAttachments(raw: Record<string, unknown>): GCAttachment[] {
-  const v = getKey(raw, 'cni.dev/valid-attachments');
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v))
-    throw new CniError(
-      ErrCode.DecodingFailure,
-      `"cni.dev/valid-attachments" must be an array, got ${JSON.stringify(v)}`,
-    );
-  return v.map((a, i) => {
-    const o = (typeof a === 'object' && a !== null ? a : {}) as Record<string, unknown>;
-    const containerID = getKey(o, 'containerID');
-    const ifname = getKey(o, 'ifname');
-    if (typeof containerID !== 'string' || typeof ifname !== 'string')
-      throw new CniError(
-        ErrCode.DecodingFailure,
-        `"cni.dev/valid-attachments[${i}]" needs string "containerID" and "ifname", got ${JSON.stringify(a)}`,
-      );
-    return { containerID, ifname };
-  });
 }
 
 /**
