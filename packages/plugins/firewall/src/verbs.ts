@@ -116,8 +116,15 @@ export function cmdDel(args: CmdArgs, opts: VerbOptions = {}): void {
       else delIPTables(fromRecord, opts.hostNS);
     });
   }
-  // Without prevResult and record there is nothing to delete (and no firewall is touched).
-  if (rec)
+  // Without prevResult and record there is nothing to delete (and no firewall is touched). The
+  // record file goes even when it could not be read.
+  let path: string | undefined;
+  try {
+    path = recordPath(conf.dataDir, conf.name, args.containerID, args.ifName);
+  } catch {
+    path = undefined; // names that cannot name a record: ADD never wrote one
+  }
+  if (path)
     wrap('failed to remove the attachment record', () =>
       removeRecord(conf.dataDir, conf.name, args.containerID, args.ifName),
     );
@@ -152,8 +159,10 @@ export function cmdGC(args: CmdArgs, opts: VerbOptions = {}): void {
     const target = { ...conf, firewalldZone: r.firewalldZone, addresses };
     try {
       if (addresses.length > 0) {
-        if (r.backend === 'firewalld') delFirewalld(target);
-        else delIPTables(target, opts.hostNS);
+        // A firewalld that is not running has lost its runtime zone sources already.
+        if (r.backend === 'firewalld') {
+          if ((opts.firewalldRunning ?? isFirewalldRunning)()) delFirewalld(target);
+        } else delIPTables(target, opts.hostNS);
       }
       removeRecord(conf.dataDir, r.network, r.containerID, r.ifname);
     } catch (err) {
