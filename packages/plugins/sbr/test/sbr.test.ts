@@ -1,6 +1,8 @@
 // sbr as a real process from dist/cni/bin (run `pnpm build` first) in chains after our bridge
 // and ptp (+ host-local), every spec version, in throwaway namespaces.
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { destroyNetNS, distCniBin, makeNetNS, type TestNetNS } from '@cni-internal/test-kit';
+import { flock, LOCK_EX, LOCK_UN } from '@cni/ns';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ALL_VERSIONS, ip, ipJson, ourBin, runIn, type TempDir, tempDir } from '@cni-internal/test-kit';
 
@@ -248,6 +250,62 @@ describe('sbr chains', () => {
     expect(add.code).toBe(0);
     expect(sbrRules()).toEqual([]);
     expect(brief(routesIn('main'))).toEqual(['10.78.0.0/24 src 10.78.0.2', 'default via 10.78.0.1']);
+  });
+});
+
+describe('sbr netns lock', () => {
+  /** Whether /proc/locks shows a process waiting for an flock on the file with inode `ino`. */
+  const waiterOn = (ino: number) =>
+    readFileSync('/proc/locks', 'utf8')
+      .split('\n')
+      .some((l) => l.includes('->') && l.includes('FLOCK') && l.includes(`:${ino} `));
+
+  it('ADD waits for the flock on the netns file, then runs', async () => {
+    const prev = await mainAdd(bridgeConf('1.1.0'));
+    const fd = openSync(cont.path, 'r');
+    let released = false;
+    try {
+      flock(fd, LOCK_EX);
+      const pending = runSbr('ADD', sbrConf('1.1.0', prev));
+      const ino = statSync(cont.path).ino;
+      // wait (bounded) until the plugin is blocked on our lock
+      for (let i = 0; i < 1000 && !waiterOn(ino); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(waiterOn(ino)).toBe(true);
+      expect(sbrRules()).toEqual([]);
+      flock(fd, LOCK_UN);
+      released = true;
+      const add = await pending;
+      expect(add.stderr).toBe('');
+      expect(add.code).toBe(0);
+      expect(sbrRules()).toEqual(['10.78.0.2/32 100']);
+    } finally {
+      if (!released) flock(fd, LOCK_UN);
+      closeSync(fd);
+    }
+  });
+
+  it('two interfaces of one container in parallel get two tables', async () => {
+    const p0 = await mainAdd(bridgeConf('1.1.0'), cont, 'eth0');
+    const r1 = await runIn(host, ourBin('bridge'), {
+      command: 'ADD',
+      containerID: 'sbr2',
+      netns: cont.path,
+      ifName: 'eth1',
+      stdin: bridgeConf('1.1.0'),
+    });
+    expect(r1.code).toBe(0);
+    const [a0, a1] = await Promise.all([
+      runSbr('ADD', sbrConf('1.1.0', p0), cont, 'eth0'),
+      runSbr('ADD', sbrConf('1.1.0', r1.json), cont, 'eth1'),
+    ]);
+    expect([a0.code, a1.code]).toEqual([0, 0]);
+    const tables = sbrRules().map((r) => r.split(' ')[1]);
+    expect(tables.sort()).toEqual(['100', '101']);
+    // each table holds one interface's routes
+    for (const t of ['100', '101']) {
+      const devs = new Set(routesIn(t).map((r: J) => r.dev));
+      expect(devs.size).toBe(1);
+    }
   });
 });
 

@@ -6,7 +6,7 @@ import { msg, openNetNS, openNetNSForDel, parseIP, sleepSync } from '@cni/ip';
 import { constants as C, isExists, isNotFound, type Link, Netlink, type Route } from '@cni/netlink';
 import type { NetNS } from '@cni/ns';
 import { type CmdArgs, CniError, ErrCode, type PluginDef, type Result, versionsFrom } from '@cni/skel';
-import { freeTable, parseConf, type VrfConf } from './config.js';
+import { freeTable, parseConf } from './config.js';
 
 export { freeTable, parseConf, type VrfConf } from './config.js';
 
