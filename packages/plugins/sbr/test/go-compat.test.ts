@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { destroyNetNS, distCniBin, makeNetNS, type TestNetNS } from '@cni-internal/test-kit';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { GO_CNI, ipJson, ourBin, runIn, type TempDir, tempDir } from '@cni-internal/test-kit';
+import { ALL_VERSIONS, GO_CNI, ipJson, ourBin, runIn, type TempDir, tempDir } from '@cni-internal/test-kit';
 
 const goBin = join(GO_CNI, 'sbr');
 let ours: string;
@@ -121,8 +121,11 @@ const CASES: [string, (v: string, d: string) => object][] = [
 ];
 
 describe('sbr side by side with Go', () => {
-  for (const version of ['0.3.1', '0.4.0', '1.0.0']) {
-    it.each(CASES)(`${version}: %s: same rules and routes`, async (_name, mk) => {
+  // every version both claim (Go v1.1.1 stops at 1.0.0)
+  for (const version of ALL_VERSIONS.filter((v) => v !== '1.1.0')) {
+    // a 0.1.0/0.2.0 result holds one address per family
+    const cases = ['0.1.0', '0.2.0'].includes(version) ? CASES.filter(([n]) => !n.startsWith('ptp')) : CASES;
+    it.each(cases)(`${version}: %s: same rules and routes`, async (_name, mk) => {
       const [a, b] = sides as [Side, Side];
       const prevA = await mainAdd(a, mk(version, a.data.path));
       const prevB = await mainAdd(b, mk(version, b.data.path));

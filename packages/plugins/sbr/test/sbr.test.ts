@@ -134,6 +134,27 @@ describe('sbr after bridge, every spec version', () => {
   );
 });
 
+describe('sbr after ptp, every spec version', () => {
+  it.each(ALL_VERSIONS)('%s: ADD moves the routes into table 100, DEL removes the rule', async (version) => {
+    const cfg = { ...ptpConf(version), ipam: ipam([[V4]], [{ dst: '0.0.0.0/0' }]) };
+    const prev = await mainAdd(cfg);
+    const mainBefore = brief(routesIn('main'));
+    expect(mainBefore).toContain('default via 10.78.0.1');
+    const add = await runSbr('ADD', sbrConf(version, prev));
+    expect(add.stderr).toBe('');
+    expect(add.code).toBe(0);
+    expect(add.json).toEqual(prev);
+    expect(sbrRules()).toEqual(['10.78.0.2/32 100']);
+    // every main route of eth0 (the gateway's host route, the subnet via the gateway, the
+    // default route) is now in table 100 and nowhere in main
+    expect(brief(routesIn('100'))).toEqual(mainBefore);
+    expect(routesIn('main')).toEqual([]);
+    const del = await runSbr('DEL', sbrConf(version, prev));
+    expect(del.code).toBe(0);
+    expect(sbrRules()).toEqual([]);
+  });
+});
+
 describe('sbr chains', () => {
   it('dual stack after bridge: one table per address, IPv6 default route and prefix routes', async () => {
     const prev = await mainAdd(bridgeConf('1.1.0', true));
