@@ -120,8 +120,8 @@ function addRoutesAndRules(nl: Netlink, ips: SbrIP[], ifName: string, conf: SbrC
   } catch (e) {
     throw new CniError(ErrCode.Internal, `Cannot find network interface ${ifName}: ${msg(e)}`);
   }
-  // The interface's routes in main (the reference lists main only).
-  const routes = nl.routeList({ oif: link.index });
+  // The interface's routes in main (the reference lists main only, and no multipath routes).
+  const routes = nl.routeList({ oif: link.index }).filter((r) => r.oif === link.index);
 
   let table = nextFreeTable(used, FIRST_TABLE_ID);
   for (const a of ips) {

@@ -103,7 +103,9 @@ function addInterface(nl: Netlink, vrf: Link, ifName: string, undo: (() => void)
   const table = vrfTable(vrf);
   const before = nl.addrList({ index: link.index, family: 6 }).filter((a) => isGlobal(a.scope));
   // Routes that are not local or connected: enslaving removes them from main.
-  const routes = nl.routeList({ oif: link.index }).filter((r) => (r.scope ?? 0) === C.RT_SCOPE_UNIVERSE);
+  const routes = nl
+    .routeList({ oif: link.index })
+    .filter((r) => r.oif === link.index && (r.scope ?? 0) === C.RT_SCOPE_UNIVERSE);
 
   try {
     nl.linkSetMaster(link.index, vrf.index);
