@@ -207,6 +207,34 @@ describe('vrf behaviour', () => {
     expect(noPrev.json).toMatchObject({ code: 999, msg: 'missing prevResult from earlier plugin' });
   });
 
+  it('an IPv6 address that went through DAD is restored and usable in the VRF', async () => {
+    const c = conts[0] as TestNetNS;
+    ip(c, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'peth0');
+    ip(c, 'link', 'set', 'peth0', 'up');
+    ip(c, 'link', 'set', 'eth0', 'up');
+    ip(c, '-6', 'addr', 'add', 'fd00:95::5/64', 'dev', 'eth0');
+    const tentative = () =>
+      (ipJson(c, '-6', 'addr', 'show', 'dev', 'eth0')[0]?.addr_info ?? []).some(
+        (a: J) => a.local === 'fd00:95::5' && (a.tentative || a.dadfailed),
+      );
+    // as a main plugin does before the chain goes on: wait (bounded) for DAD to finish
+    for (let i = 0; i < 500 && tentative(); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(tentative()).toBe(false);
+    const prev = {
+      cniVersion: '1.1.0',
+      interfaces: [{ name: 'eth0', sandbox: c.path }],
+      ips: [{ address: 'fd00:95::5/64', interface: 0 }],
+    };
+    const add = await run('ADD', c, conf('1.1.0', prev));
+    expect(add.stderr).toBe('');
+    expect(add.code).toBe(0);
+    expect(globalAddrs(c, 'eth0')).toEqual(['fd00:95::5/64']);
+    const local = ipJson(c, '-6', 'route', 'show', 'table', 'all').filter(
+      (r: J) => r.type === 'local' && r.dst === 'fd00:95::5',
+    );
+    expect(local.map((r: J) => r.table)).toEqual(['1']);
+  });
+
   it('side by side with Go vrf: same VRF and enslaving; each DEL undoes the other ADD', async () => {
     if (!existsSync(goBin)) throw new Error(`${goBin} missing: apt-get install containernetworking-plugins`);
     const [a, b] = conts as [TestNetNS, TestNetNS];
