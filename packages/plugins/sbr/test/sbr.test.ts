@@ -372,6 +372,22 @@ describe('sbr errors and idempotent DEL', () => {
     expect(sbrRules()).toEqual([]);
   });
 
+  it('a failure after the first changes is rolled back: no rule, no table route, main intact', async () => {
+    const prev = await mainAdd(bridgeConf('1.1.0', true));
+    const main4 = brief(routesIn('main'));
+    const main6 = brief(routesIn('main', '-6'));
+    // the IPv4 address is done (rule, table 100) before the IPv6 default route fails:
+    // its gateway is reachable through nothing
+    const r = await runSbr('ADD', sbrConf('1.1.0', prev, { gateways: ['2001:db8:dead::1'] }));
+    expect(r.code).toBe(1);
+    expect(r.json.msg).toContain('Failed to add default route to 2001:db8:dead::1');
+    expect(sbrRules()).toEqual([]);
+    expect(tableRoutes(100)).toEqual([]);
+    expect(tableRoutes(101)).toEqual([]);
+    expect(brief(routesIn('main'))).toEqual(main4);
+    expect(brief(routesIn('main', '-6'))).toEqual(main6);
+  });
+
   it('DEL: missing netns, empty netns and missing interface succeed', async () => {
     const gone = makeNetNS('sbrg');
     const path = gone.path;
