@@ -68,9 +68,10 @@ async function networkVerb(
       await cni.delNetworkList(list, rt, call);
       return 0;
     case 'gc':
-      // As the reference: no valid attachments, so every cached attachment of the network is
-      // DELed, then the plugins get GC.
-      await cni.gcNetworkList(list, undefined, call);
+      // As the reference, nothing is valid: every cached attachment of the network is DELed,
+      // then the plugins get GC. The reference sends GC without an attachment list; we send an
+      // empty one (the same meaning), which plugins that implement GC (host-local) require.
+      await cni.gcNetworkList(list, { validAttachments: [] }, call);
       return 0;
     case 'status':
       await cni.getStatusNetworkList(list, call);

@@ -73,14 +73,17 @@ function bridgeList(version: string, name = 'ctnet'): Record<string, unknown> {
   return { cniVersion: version, name, plugins };
 }
 
-const cacheFiles = () => (existsSync(join(cacheDir, 'results')) ? readdirSync(join(cacheDir, 'results')) : []);
+const cacheFiles = () =>
+  existsSync(join(cacheDir, 'results')) ? readdirSync(join(cacheDir, 'results')) : [];
 
 describe('cnitool add/check/status/del with bridge + host-local + portmap', () => {
   for (const version of ALL_VERSIONS) {
     it(`cniVersion ${version}: the result as 4-space JSON, the interface, the cache, then gone`, async () => {
       writeList('10-ctnet.conflist', bridgeList(version));
       const c = cont as TestNetNS;
-      const capArgs = JSON.stringify({ portMappings: [{ hostPort: 18555, containerPort: 80, protocol: 'tcp' }] });
+      const capArgs = JSON.stringify({
+        portMappings: [{ hostPort: 18555, containerPort: 80, protocol: 'tcp' }],
+      });
       const add = await cnitool(host, ['add', 'ctnet', c.path], { ...env, CAP_ARGS: capArgs });
       expect(add.code, add.stderr).toBe(0);
       expect(add.stderr).toBe('');
@@ -99,7 +102,9 @@ describe('cnitool add/check/status/del with bridge + host-local + portmap', () =
         expect(check.stdout).toBe('');
       } else {
         expect(check.code).toBe(1);
-        expect(check.stderr).toContain(`configuration version "${version}" does not support the CHECK command`);
+        expect(check.stderr).toContain(
+          `configuration version "${version}" does not support the CHECK command`,
+        );
       }
       const status = await cnitool(host, ['status', 'ctnet', c.path], env);
       expect(status.code, status.stderr).toBe(0);
@@ -157,7 +162,13 @@ describe('cnitool runtime arguments (noop plugin records what it got)', () => {
     cniVersion: '1.1.0',
     name: 'nooper',
     plugins: [
-      { type: 'noop', debugFile, commandLog: logFile, capabilities: { portMappings: true, bandwidth: false }, ...extra },
+      {
+        type: 'noop',
+        debugFile,
+        commandLog: logFile,
+        capabilities: { portMappings: true, bandwidth: false },
+        ...extra,
+      },
     ],
   });
   const result = { cniVersion: '1.1.0', ips: [{ address: '10.1.2.3/24' }], dns: {} };
@@ -166,7 +177,10 @@ describe('cnitool runtime arguments (noop plugin records what it got)', () => {
     writeList('50-noop.conflist', noopList());
     writeNoopDebug(debugFile, { ReportResult: JSON.stringify(result) });
     const c = cont as TestNetNS;
-    const capArgs = { portMappings: [{ hostPort: 1, containerPort: 2, protocol: 'udp' }], bandwidth: { x: 1 } };
+    const capArgs = {
+      portMappings: [{ hostPort: 1, containerPort: 2, protocol: 'udp' }],
+      bandwidth: { x: 1 },
+    };
     // A relative namespace path, made absolute against the working directory.
     const add = await cnitool(
       host,
@@ -203,7 +217,7 @@ describe('cnitool runtime arguments (noop plugin records what it got)', () => {
     expect(readNoopDebug(debugFile).CmdArgs?.IfName).toBe('eth0');
   });
 
-  it('gc sends DEL for the cached attachment, then GC without valid attachments; status sends STATUS', async () => {
+  it('gc sends DEL for the cached attachment, then GC with an empty valid-attachments list; status sends STATUS', async () => {
     writeList('50-noop.conflist', noopList());
     writeNoopDebug(debugFile, { ReportResult: JSON.stringify(result) });
     const c = cont as TestNetNS;
@@ -211,10 +225,14 @@ describe('cnitool runtime arguments (noop plugin records what it got)', () => {
     expect((await cnitool(host, ['status', 'nooper', c.path], env)).code).toBe(0);
     const gc = await cnitool(host, ['gc', 'nooper', c.path], env);
     expect(gc.code, gc.stderr).toBe(0);
-    const log = JSON.parse(readFileSync(logFile, 'utf8')) as { Command: string; CmdArgs: { StdinData: string } }[];
+    const log = JSON.parse(readFileSync(logFile, 'utf8')) as {
+      Command: string;
+      CmdArgs: { StdinData: string };
+    }[];
     expect(log.map((l) => l.Command)).toEqual(['ADD', 'STATUS', 'DEL', 'GC']);
     const gcConf = JSON.parse(Buffer.from(log[3]?.CmdArgs.StdinData ?? '', 'base64').toString());
-    expect(gcConf['cni.dev/valid-attachments']).toBeUndefined();
+    expect(gcConf['cni.dev/valid-attachments']).toEqual([]);
+    expect(gcConf['cni.dev/attachments']).toEqual([]);
     expect(cacheFiles()).toEqual([]);
   });
 
@@ -223,12 +241,20 @@ describe('cnitool runtime arguments (noop plugin records what it got)', () => {
     const c = cont as TestNetNS;
     const cases: [string[], Record<string, string>, string | RegExp][] = [
       [['add', 'nope', c.path], env, `no net configuration with name "nope" in ${netDir}`],
-      [['add', 'x', c.path], { ...env, NETCONFPATH: join(tmp.path, 'empty') }, /^no net configurations found in /],
+      [
+        ['add', 'x', c.path],
+        { ...env, NETCONFPATH: join(tmp.path, 'empty') },
+        /^no net configurations found in /,
+      ],
       [['add', 'nooper'], env, 'requires at least 2 arg(s), only received 1'],
       [['add', 'nooper', c.path], { ...env, CNI_ARGS: 'A' }, 'invalid CNI_ARGS pair "A"'],
       [['add', 'nooper', c.path], { ...env, CAP_ARGS: '[]' }, 'json: cannot unmarshal array'],
       [['plug', 'nooper', c.path], env, 'unknown command "plug" for "cnitool"'],
-      [['add', 'nooper', c.path], { ...env, CNI_PATH: '/nonexistent' }, 'failed to find plugin "noop" in path'],
+      [
+        ['add', 'nooper', c.path],
+        { ...env, CNI_PATH: '/nonexistent' },
+        'failed to find plugin "noop" in path',
+      ],
     ];
     for (const [args, e, want] of cases) {
       const r = await cnitool(host, args, e);
@@ -261,7 +287,9 @@ describe('cnitool validate (the built process, real plugins)', () => {
     writeList('10-ctnet.conflist', bridgeList('1.0.0'));
     const r = await cnitool(undefined, ['validate', 'ctnet'], env);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`${join(netDir, '10-ctnet.conflist')}: network "ctnet", conflist, cniVersion 1.0.0`);
+    expect(r.stdout).toContain(
+      `${join(netDir, '10-ctnet.conflist')}: network "ctnet", conflist, cniVersion 1.0.0`,
+    );
     expect(r.stdout).toContain('plugins: bridge (ipam host-local), portmap');
     expect(r.stdout).toContain('capabilities: portMappings');
     expect(r.stdout).toMatch(/valid \(0 errors, 0 warnings\)\n$/);
@@ -286,7 +314,9 @@ describe('cnitool validate (the built process, real plugins)', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     const lines = r.stderr.split('\n');
-    expect(lines).toContain('  error   $.plugins[3].capabilities.portMappings: must be a boolean, got string "yes"');
+    expect(lines).toContain(
+      '  error   $.plugins[3].capabilities.portMappings: must be a boolean, got string "yes"',
+    );
     expect(lines).toContain(
       `  error   $.plugins[0].ipam.type: unknown plugin type "host-locall": not a reference plugin and not found in CNI_PATH [${distCniBin}]; did you mean "host-local"?`,
     );
@@ -294,19 +324,26 @@ describe('cnitool validate (the built process, real plugins)', () => {
       '  error   $.plugins[1].type: plugin firewall does not support config version "0.2.0" (it supports 0.4.0, 1.0.0, 1.1.0)',
     );
     if (!existsSync(join(distCniBin, 'vlan')))
-      expect(lines).toContain(`  error   $.plugins[2].type: missing binary: plugin "vlan" not found in CNI_PATH [${distCniBin}]`);
+      expect(lines).toContain(
+        `  error   $.plugins[2].type: missing binary: plugin "vlan" not found in CNI_PATH [${distCniBin}]`,
+      );
     expect(r.stderr).toMatch(/invalid \(\d+ errors, 0 warnings\)\n$/);
 
     const j = await cnitool(undefined, ['validate', '--json', file], env);
     expect(j.code).toBe(1);
     const report = JSON.parse(j.stdout);
     expect(report.valid).toBe(false);
-    expect(report.findings.map((f: { path: string }) => f.path)).toContain('$.plugins[3].capabilities.portMappings');
+    expect(report.findings.map((f: { path: string }) => f.path)).toContain(
+      '$.plugins[3].capabilities.portMappings',
+    );
     expect(report.plugins[0]).toMatchObject({ type: 'bridge', binary: join(distCniBin, 'bridge') });
   });
 
   it('a syntax error names the line and column; a relative file name', async () => {
-    writeFileSync(join(tmp.path, 'syntax.conflist'), '{\n  "name": "x",\n  "plugins": [\n    {"type": "bridge",}\n  ]\n}');
+    writeFileSync(
+      join(tmp.path, 'syntax.conflist'),
+      '{\n  "name": "x",\n  "plugins": [\n    {"type": "bridge",}\n  ]\n}',
+    );
     const r = await cnitool(undefined, ['validate', 'syntax.conflist'], env, { cwd: tmp.path });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/ {2}error {3}\$: invalid JSON at line 4, column \d+: /);

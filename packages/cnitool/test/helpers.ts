@@ -32,7 +32,9 @@ export function cnitool(
     let stderr = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`cnitool ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 120_000} ms: ${stderr}`));
+      reject(
+        new Error(`cnitool ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 120_000} ms: ${stderr}`),
+      );
     }, opts.timeoutMs ?? 120_000);
     child.stdout.on('data', (d) => {
       stdout += d;
