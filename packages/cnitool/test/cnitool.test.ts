@@ -203,7 +203,8 @@ describe('cnitool runtime arguments (noop plugin records what it got)', () => {
     const stdin = JSON.parse(d.Stdin ?? '{}');
     expect(stdin).toMatchObject({ name: 'nooper', cniVersion: '1.1.0', type: 'noop' });
     expect(stdin.runtimeConfig).toEqual({ portMappings: capArgs.portMappings });
-    expect(stdin.capabilities).toBeUndefined();
+    // The plugin object is passed as written (capabilities included), plus the injected keys.
+    expect(stdin.capabilities).toEqual({ portMappings: true, bandwidth: false });
   });
 
   it('CNI_IFNAME when there is no flag; empty CNI_IFNAME is eth0', async () => {
@@ -263,11 +264,11 @@ describe('cnitool runtime arguments (noop plugin records what it got)', () => {
       if (typeof want === 'string') expect(r.stderr).toContain(want);
       else expect(r.stderr).toMatch(want);
     }
-    // A plugin's error, wrapped as libcni does.
+    // A plugin's error, wrapped as libcni does (the plugin object has no name of its own).
     writeNoopDebug(debugFile, { ReportError: 'no can do', ReportErrorCode: 7 });
     const r = await cnitool(host, ['add', 'nooper', c.path], env);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('plugin type="noop" name="nooper" failed (add): no can do');
+    expect(r.stderr).toContain('plugin type="noop" failed (add): no can do');
   });
 
   it('--timeout kills a plugin that hangs', async () => {
