@@ -265,6 +265,12 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     if (!first?.gateway) throw new Error('the result has no IP address with a gateway');
     const ip = first.address.split('/')[0] as string;
     const gw = first.gateway;
+    const needles = [containerID, `${ip}/`, ` ${ip} `];
+    const contLinksNow = linkNames(cont).filter((l) => l !== 'lo');
+    const rulesNow = netfilterLines(host, needles).length;
+    step(
+      `container interfaces: ${contLinksNow.join(' ')} with ${first.address}; host firewall rules naming the container: ${rulesNow}`,
+    );
 
     // 5. CHECK and STATUS.
     s = performance.now();
@@ -306,8 +312,10 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     const left: string[] = [];
     const contLinks = linkNames(cont).filter((l) => l !== 'lo');
     if (contLinks.length) left.push(`container links: ${contLinks.join(' ')}`);
-    const veths = linkNames(host).filter((l) => l.startsWith('veth'));
-    if (veths.length) left.push(`host veths: ${veths.join(' ')}`);
+    // The bridge stays (the bridge plugin never deletes it); anything else (veth, bandwidth's
+    // ifb) must be gone.
+    const hostLinks = linkNames(host).filter((l) => l !== 'lo' && l !== DEMO_BRIDGE);
+    if (hostLinks.length) left.push(`host links: ${hostLinks.join(' ')}`);
     const ipamDir = join(dataDir, DEMO_NETWORK);
     const reserved = existsSync(ipamDir)
       ? readdirSync(ipamDir).filter((f) => f !== 'lock' && !f.startsWith('last_reserved_ip'))
@@ -315,11 +323,11 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     if (reserved.length) left.push(`host-local reservations: ${reserved.join(' ')}`);
     const cached = existsSync(join(cacheDir, 'results')) ? readdirSync(join(cacheDir, 'results')) : [];
     if (cached.length) left.push(`cached results: ${cached.join(' ')}`);
-    const rules = netfilterLines(host, [containerID, `${ip}/`, ` ${ip} `]);
+    const rules = netfilterLines(host, needles);
     if (rules.length) left.push(`firewall rules: ${rules.join(' | ')}`);
     if (left.length) throw new Error(`left behind after DEL: ${left.join('; ')}`);
     step(
-      'nothing left: no container interface, no host veth, no address reservation, no cached result, no rule',
+      `nothing left: no container interface, no host veth or ifb, no address reservation, no cached result, no rule (the bridge ${DEMO_BRIDGE} goes with the host namespace)`,
     );
   } catch (err) {
     failed = true;

@@ -41,6 +41,12 @@ describe('cnitool demo', () => {
     expect(text).toMatch(
       /cnitool add cnitool-demo \/run\/netns\/cnidemo-cont-\w+: container ID cnitool-[0-9a-f]{20} \(\d+ ms\)/,
     );
+    const rules =
+      /container interfaces: eth0 with 10\.88\.77\.\d+\/24; host firewall rules naming the container: (\d+)/.exec(
+        text,
+      );
+    // portmap, firewall and ipMasq rules exist after ADD, so "no rule" after DEL means something.
+    expect(Number(rules?.[1])).toBeGreaterThan(0);
     expect(text).toMatch(/cnitool check: .* \(\d+ ms\)/);
     expect(text).toMatch(/cnitool status: .* \(\d+ ms\)/);
     expect(text).toMatch(/container → gateway 10\.88\.77\.1:18081: "hello from the gateway"/);
