@@ -2,6 +2,7 @@
 // request building, environment, verb order, cached results, GC, STATUS, errors, timeouts.
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { makeNoopPlugin, readNoopDebug, writeNoopDebug } from '@cni-internal/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import {
   type NetworkConfigList,
   networkConfFromBytes,
   PluginError,
+  RawExec,
   type RuntimeConf,
 } from '../src/index.js';
 
@@ -33,6 +35,10 @@ beforeAll(async () => {
   script('silent', 'exit 1');
   script('garbage', `echo 'not json'\nexit 1`);
   script('v02', `echo '{"cniVersion":"0.2.0"}'`);
+  script('chatty', `echo 'note from plugin' >&2\necho '{"cniVersion":"1.0.0"}'`);
+  // exists but cannot be executed
+  writeFileSync(join(bin, 'noexec'), '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+  writeFileSync(join(bin, 'badformat'), 'not a program\n', { mode: 0o755 });
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -417,6 +423,34 @@ describe('errors', () => {
     expect(await msg('missing')).toBe(
       `plugin type="missing" failed (add): failed to find plugin "missing" in path [${join(dir, 'empty')} ${bin}]`,
     );
+  });
+
+  it('plugins that cannot be executed', async () => {
+    const s = scenario();
+    const msg = async (type: string) =>
+      ((await s.cni.addNetworkList(one(type), rtFor()).catch((e: Error) => e)) as Error).message;
+    expect(await msg('noexec')).toBe(
+      `plugin type="noexec" failed (add): netplugin failed with no error message: fork/exec ${join(bin, 'noexec')}: permission denied`,
+    );
+    // Not Go's "exec format error": libuv's execvp runs a file without a #! line with /bin/sh.
+    expect(await msg('badformat')).toMatch(
+      /^plugin type="badformat" failed \(add\): netplugin failed: ".*": exit status 127$/,
+    );
+  });
+
+  it("a successful plugin's stderr goes to the runtime's stderr", async () => {
+    const s = scenario();
+    const chunks: string[] = [];
+    const sink = new Writable({
+      write(c: Buffer, _e, cb) {
+        chunks.push(c.toString());
+        cb();
+      },
+    });
+    const cni = new CNIConfig({ path: [bin], cacheDir: s.cacheDir, exec: new RawExec({ stderr: sink }) });
+    const r = await cni.addNetworkList(one('chatty'), rtFor());
+    expect(r).toEqual({ cniVersion: '1.0.0' });
+    expect(chunks.join('')).toBe('note from plugin\n');
   });
 
   it('validates container ID, network name and interface name before ADD', async () => {
