@@ -34,7 +34,15 @@ import {
   pluginEnv,
   RawExec,
 } from './exec.js';
-import { goQuote, jsonKind, marshalSorted, parseGoJSON, parseGoMap, RawJSON } from './json.js';
+import {
+  goQuote,
+  jsonKind,
+  marshalOrdered,
+  marshalSorted,
+  parseGoJSON,
+  parseGoMap,
+  RawJSON,
+} from './json.js';
 
 /** The arguments of one attachment (Go's RuntimeConf). */
 export interface RuntimeConf {
@@ -370,6 +378,9 @@ export class CNIConfig {
    */
   async gcNetworkList(list: NetworkConfigList, args?: GCArgs, o?: CallOptions): Promise<void> {
     if (list.disableGC) return;
+    // One deadline for the whole call, DELs and GCs included.
+    const signal = this.#signal(o);
+    const inner: CallOptions = signal ? { signal, timeoutMs: 0 } : { timeoutMs: 0 };
     let cached: CachedAttachment[];
     try {
       cached = await this.getCachedAttachments('');
@@ -391,7 +402,7 @@ export class CNIConfig {
         capabilityArgs: a.capabilityArgs,
       };
       try {
-        await this.delNetworkList(list, rt, o);
+        await this.delNetworkList(list, rt, inner);
       } catch (e) {
         errs.push(wrapError(`failed to delete stale attachment ${rt.containerID} ${rt.ifName}`, e));
       }
@@ -405,17 +416,20 @@ export class CNIConfig {
     if (supportsGC) {
       const inject: Record<string, unknown> = { name: list.name, cniVersion: list.cniVersion };
       if (args) {
+        // []types.GCAttachment: struct order containerID, ifname
         const attachments = new RawJSON(
           `[${args.validAttachments
-            .map(
-              (a) => `{"containerID":${JSON.stringify(a.containerID)},"ifname":${JSON.stringify(a.ifName)}}`,
+            .map((a) =>
+              marshalOrdered([
+                ['containerID', a.containerID],
+                ['ifname', a.ifName],
+              ]),
             )
             .join(',')}]`,
         );
         inject['cni.dev/valid-attachments'] = attachments;
         inject['cni.dev/attachments'] = attachments;
       }
-      const signal = this.#signal(o);
       for (const plugin of list.plugins) {
         let conf: NetworkConfig;
         try {
