@@ -152,6 +152,7 @@ export interface DemoOptions {
   self: string[];
   keep?: boolean;
   timeoutMs?: number;
+  signal?: AbortSignal;
 }
 
 export async function runDemo(o: DemoOptions): Promise<number> {
@@ -174,6 +175,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   const servers: Server[] = [];
   let added = false;
   let failed = false;
+  // Ctrl-C (or the caller's signal): kill the running step, then clean up in `finally`.
+  const ac = new AbortController();
 
   // A verb of this very cnitool, as a process inside the host namespace.
   const cnitool = async (...args: string[]): Promise<Child> => {
@@ -189,21 +192,24 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     const [cmd, ...pre] = o.self as [string, ...string[]];
     const timeout = o.timeoutMs !== undefined ? [`--timeout=${o.timeoutMs / 1000}`] : [];
     const child = (host as NetNS).run(() =>
-      spawn(cmd, [...pre, ...args, ...timeout], { env, stdio: ['pipe', 'pipe', 'pipe'] }),
+      spawn(cmd, [...pre, ...args, ...timeout], { env, stdio: ['pipe', 'pipe', 'pipe'], signal: ac.signal }),
     );
     return collect(child);
   };
   const must = async (what: string, ...args: string[]): Promise<Child> => {
     const r = await cnitool(...args);
+    if (ac.signal.aborted) throw new Error('interrupted');
     if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
     return r;
   };
 
   const onSignal = () => {
-    // Ctrl-C: the finally block below removes the namespaces; make sure we get there.
+    if (ac.signal.aborted) return;
     o.io.stderr('interrupted: cleaning up\n');
+    ac.abort();
   };
-  process.once('SIGINT', onSignal);
+  process.on('SIGINT', onSignal);
+  o.signal?.addEventListener('abort', onSignal);
   try {
     // 1. Plugins and the network.
     const types = ['bridge', 'host-local', 'portmap', 'firewall', 'tuning', 'bandwidth'];
@@ -331,10 +337,12 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     );
   } catch (err) {
     failed = true;
-    o.io.stderr(`demo failed: ${(err as Error).message}\n`);
+    if (!ac.signal.aborted) o.io.stderr(`demo failed: ${(err as Error).message}\n`);
   } finally {
     for (const srv of servers) srv.close();
-    if (added && host && contPath && !o.keep) {
+    // Everything the plugins made lives in the two namespaces and the temporary directory; a
+    // DEL first still releases it the proper way (not after an interrupt: be quick then).
+    if (added && host && contPath && !o.keep && !ac.signal.aborted) {
       // best effort, so that a failed demo does not leave IPAM files or rules in the namespace
       await cnitool('del', DEMO_NETWORK, contPath).catch(() => undefined);
     }
@@ -348,6 +356,11 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       rmSync(work, { recursive: true, force: true });
     }
     process.removeListener('SIGINT', onSignal);
+    o.signal?.removeEventListener('abort', onSignal);
+  }
+  if (ac.signal.aborted) {
+    step('demo interrupted; namespaces removed');
+    return 130;
   }
   step(failed ? 'demo FAILED' : 'demo passed; namespaces removed');
   return failed ? 1 : 0;

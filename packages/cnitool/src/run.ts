@@ -118,6 +118,7 @@ export async function run(
       env,
       io,
       keep: cl.keep,
+      ...(o.signal ? { signal: o.signal } : {}),
       self: o.self ?? [process.execPath, process.argv[1] ?? 'cnitool'],
       ...(cl.timeoutMs !== undefined ? { timeoutMs: cl.timeoutMs } : {}),
     });

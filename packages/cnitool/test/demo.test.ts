@@ -1,11 +1,11 @@
 // `cnitool demo` as the built process: the full chain from dist/cni/bin (tests/demo covers the
 // README command), a chain limited by CNI_PATH to what exists, and a failure that cleans up.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { distCniBin, type TempDir, tempDir } from '@cni-internal/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cnitool } from './helpers.js';
+import { CNITOOL, cnitool } from './helpers.js';
 
 let tmp: TempDir;
 beforeEach(() => {
@@ -94,6 +94,34 @@ describe('cnitool demo', () => {
       'demo failed: cnitool add failed (exit 1): plugin type="bridge" failed (add): bridge says no',
     );
     expect(r.stdout).toContain('demo FAILED');
+    expect(demoNamespaces()).toEqual(before);
+  });
+
+  it('Ctrl-C stops the running step and still removes the namespaces (exit 130)', async () => {
+    const before = demoNamespaces();
+    const child = spawn(process.execPath, [CNITOOL, 'demo'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        // Interrupt once the namespaces exist and the ADD is under way.
+        if (!sent && stdout.includes('namespaces: ')) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      });
+      child.on('close', resolve);
+    });
+    expect(sent).toBe(true);
+    expect(code, stdout + stderr).toBe(130);
+    expect(stderr).toContain('interrupted: cleaning up');
+    expect(stdout).toContain('demo interrupted; namespaces removed');
+    expect(stdout).not.toContain('demo passed');
     expect(demoNamespaces()).toEqual(before);
   });
 });
