@@ -279,7 +279,9 @@ describe('cnitool runtime arguments (noop plugin records what it got)', () => {
       timeoutMs: 30_000,
     });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/sleeper/);
+    expect(r.stderr).toBe(
+      'plugin type="sleeper" failed (add): netplugin failed with no error message: signal: killed\n',
+    );
   });
 });
 
