@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { execIn, findBinary } from '@cni/iptables';
 import { Netlink } from '@cni/netlink';
 import { createNamedNetNS, NetNS, removeNamedNetNS, sysctlSetIn } from '@cni/ns';
+import { CNIConfig } from '@cni/libcni';
 import { findInPath } from '@cni/skel';
 import { containerIdFor } from './args.js';
 import type { IO } from './run.js';
@@ -26,7 +27,14 @@ export const DEMO_CONTAINER_PORT = 8080;
 const GATEWAY_PORT = 18081;
 
 /** The embedded default network; `dataDir` is where host-local keeps its reservations. */
-export function demoConfList(dataDir: string, types?: readonly string[]): Record<string, unknown> {
+/** The versions the demo may use, oldest first (firewall needs ≥ 0.4.0, bandwidth ≥ 0.3.0). */
+export const DEMO_VERSIONS = ['0.4.0', '1.0.0', '1.1.0'];
+
+export function demoConfList(
+  dataDir: string,
+  types?: readonly string[],
+  cniVersion = '1.1.0',
+): Record<string, unknown> {
   const plugins: Record<string, unknown>[] = [
     {
       type: 'bridge',
@@ -41,7 +49,7 @@ export function demoConfList(dataDir: string, types?: readonly string[]): Record
     { type: 'bandwidth', capabilities: { bandwidth: true } },
   ];
   return {
-    cniVersion: '1.1.0',
+    cniVersion,
     name: DEMO_NETWORK,
     plugins: types ? plugins.filter((p) => types.includes(p.type as string)) : plugins,
   };
@@ -228,26 +236,43 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       );
     }
     const missing = types.filter((t) => !have.includes(t));
-    const conf = demoConfList(dataDir, have);
+    // 2. The spec version: 1.1.0, or the highest every plugin supports (VERSION), as a
+    // runtime may negotiate; e.g. the Go plugins 1.1.1 stop at 1.0.0.
+    let s = performance.now();
+    const probeCni = new CNIConfig({ path: paths, env: o.env });
+    const probed = new Map<string, Promise<string[]>>();
+    const probe = (type: string): Promise<string[]> => {
+      let p = probed.get(type);
+      if (!p) {
+        p = probeCni.getVersionInfo(type).then((i) => i.supportedVersions);
+        probed.set(type, p);
+      }
+      return p;
+    };
+    const supported = await Promise.all(have.map((t) => probe(t).catch(() => [] as string[])));
+    const common = DEMO_VERSIONS.filter((v) => supported.every((vs) => vs.includes(v)));
+    const version = common.at(-1) ?? DEMO_VERSIONS.at(-1) ?? '1.1.0';
+    step(
+      version === '1.1.0'
+        ? `spec version 1.1.0: every plugin supports it (${ms(s)})`
+        : `spec version ${version}: the highest every plugin supports (VERSION) (${ms(s)})`,
+    );
+    const conf = demoConfList(dataDir, have, version);
     const confFile = join(netDir, `10-${DEMO_NETWORK}.conflist`);
     writeFileSync(confFile, `${JSON.stringify(conf, null, 2)}\n`);
     const chain = (conf.plugins as { type: string }[]).map((p) => p.type).join(' → ');
-    step(`network "${DEMO_NETWORK}" (embedded, cniVersion 1.1.0): ${chain}, ipam host-local ${DEMO_SUBNET}`);
+    step(
+      `network "${DEMO_NETWORK}" (embedded, cniVersion ${version}): ${chain}, ipam host-local ${DEMO_SUBNET}`,
+    );
     if (missing.length > 0) step(`not found, left out of the chain: ${missing.join(', ')}`);
 
-    // 2. validate, in process (the same code as `cnitool validate`).
-    let s = performance.now();
-    const { CNIConfig } = await import('@cni/libcni');
-    const probeCni = new CNIConfig({ path: paths, env: o.env });
-    const report = await validate(confFile, {
-      netDir,
-      paths,
-      probe: async (type) => (await probeCni.getVersionInfo(type)).supportedVersions,
-    });
+    // 3. validate, in process (the same code as `cnitool validate`).
+    s = performance.now();
+    const report = await validate(confFile, { netDir, paths, probe });
     if (!report.valid)
       throw new Error(`the embedded configuration does not validate:\n${formatReport(report)}`);
     const caps = report.capabilities.length ? `, capabilities ${report.capabilities.join(', ')}` : '';
-    step(`validate: ${report.plugins.length} plugins found, all support 1.1.0${caps} (${ms(s)})`);
+    step(`validate: ${report.plugins.length} plugins found, all support ${version}${caps} (${ms(s)})`);
 
     // 3. Namespaces.
     s = performance.now();
@@ -284,7 +309,11 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     step(`cnitool check: every plugin confirms the attachment (${ms(s)})`);
     s = performance.now();
     await must('cnitool status', 'status', DEMO_NETWORK, contPath);
-    step(`cnitool status: every plugin is ready (${ms(s)})`);
+    step(
+      version === '1.1.0'
+        ? `cnitool status: every plugin is ready (${ms(s)})`
+        : `cnitool status: a ${version} list has no STATUS, libcni calls no plugin (${ms(s)})`,
+    );
 
     // 6. Traffic.
     s = performance.now();
@@ -313,7 +342,11 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     step(`cnitool del: plugins in reverse order, with the cached result (${ms(s)})`);
     s = performance.now();
     await must('cnitool gc', 'gc', DEMO_NETWORK, contPath);
-    step(`cnitool gc: no stale attachment left to collect (${ms(s)})`);
+    step(
+      version === '1.1.0'
+        ? `cnitool gc: no stale attachment left to collect, every plugin got GC (${ms(s)})`
+        : `cnitool gc: no stale attachment left to collect (a ${version} list gets no GC) (${ms(s)})`,
+    );
 
     const left: string[] = [];
     const contLinks = linkNames(cont).filter((l) => l !== 'lo');

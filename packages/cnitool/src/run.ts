@@ -55,6 +55,17 @@ async function networkVerb(
   if (setup.capabilityArgs !== undefined) rt.capabilityArgs = setup.capabilityArgs;
   if (cacheDir !== undefined) rt.cacheDir = cacheDir;
   const call = o.signal ? { signal: o.signal } : {};
+  if ((verb === 'check' || verb === 'del') && (env.CAP_ARGS === undefined || env.CNI_ARGS === undefined)) {
+    // Beyond the reference: CHECK and DEL get the ADD's capability and CNI args from the cache
+    // unless CAP_ARGS / CNI_ARGS are set, as a runtime passes the same ones again (portmap, for
+    // one, removes its rules only when DEL names the port mappings).
+    const cached = await cni.getNetworkListCachedConfig(list, rt).catch(() => undefined);
+    if (cached) {
+      if (env.CAP_ARGS === undefined && cached.rt.capabilityArgs !== undefined)
+        rt.capabilityArgs = cached.rt.capabilityArgs;
+      if (env.CNI_ARGS === undefined && cached.rt.args !== undefined) rt.args = cached.rt.args;
+    }
+  }
   switch (verb) {
     case 'add': {
       const result = await cni.addNetworkList(list, rt, call);

@@ -1,5 +1,6 @@
 // cnitool as the built process: add/check/status/del/gc against real plugins from dist/cni/bin
 // (bridge, host-local, portmap) and the test kit's noop plugin, inside throwaway namespaces.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -8,6 +9,7 @@ import {
   addrsOf,
   destroyNetNS,
   distCniBin,
+  GO_CNI,
   linkNames,
   makeNetNS,
   makeNoopPlugin,
@@ -146,6 +148,46 @@ describe('cnitool add/check/status/del with bridge + host-local + portmap', () =
   });
 });
 
+describe('cnitool with the Go plugins (/usr/lib/cni, v1.1.1) side by side', () => {
+  const natRulesNaming = (id: string) =>
+    execFileSync('ip', ['netns', 'exec', (host as TestNetNS).name, 'iptables-save', '-t', 'nat'], {
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .filter((l) => l.includes(id));
+  for (const [addWith, delWith, label] of [
+    [GO_CNI, distCniBin, 'Go ADD → our DEL'],
+    [distCniBin, GO_CNI, 'our ADD → Go DEL'],
+  ] as const) {
+    it(`${label}: same network, same cache and IPAM directory; nothing left`, async () => {
+      // 1.0.0: the highest version the Go plugins 1.1.1 support.
+      writeList('10-ctnet.conflist', bridgeList('1.0.0'));
+      const c = cont as TestNetNS;
+      const capArgs = JSON.stringify({
+        portMappings: [{ hostPort: 18556, containerPort: 80, protocol: 'tcp' }],
+      });
+      const add = await cnitool(host, ['add', 'ctnet', c.path], {
+        ...env,
+        CNI_PATH: addWith,
+        CAP_ARGS: capArgs,
+      });
+      expect(add.code, add.stderr).toBe(0);
+      expect(addrsOf(c, 'eth0')).toEqual([JSON.parse(add.stdout).ips[0].address]);
+      expect(natRulesNaming(cid(c.path)).length).toBeGreaterThan(0);
+      const del = await cnitool(host, ['del', 'ctnet', c.path], { ...env, CNI_PATH: delWith });
+      expect(del.code, del.stderr).toBe(0);
+      expect(linkNames(c)).toEqual([]);
+      expect(linkNames(host as TestNetNS).filter((l) => l.startsWith('veth'))).toEqual([]);
+      expect(natRulesNaming(cid(c.path))).toEqual([]);
+      expect(cacheFiles()).toEqual([]);
+      const reserved = readdirSync(join(tmp.path, 'ipam', 'ctnet')).filter(
+        (f) => f !== 'lock' && !f.startsWith('last_reserved_ip'),
+      );
+      expect(reserved).toEqual([]);
+    });
+  }
+});
+
 describe('cnitool runtime arguments (noop plugin records what it got)', () => {
   let debugFile: string;
   let logFile: string;
@@ -205,6 +247,35 @@ describe('cnitool runtime arguments (noop plugin records what it got)', () => {
     expect(stdin.runtimeConfig).toEqual({ portMappings: capArgs.portMappings });
     // The plugin object is passed as written (capabilities included), plus the injected keys.
     expect(stdin.capabilities).toEqual({ portMappings: true, bandwidth: false });
+  });
+
+  it('check and del reuse the cached CAP_ARGS/CNI_ARGS unless the variables are set (beyond the reference)', async () => {
+    writeList('50-noop.conflist', noopList());
+    writeNoopDebug(debugFile, { ReportResult: JSON.stringify(result) });
+    const c = cont as TestNetNS;
+    const pm = [{ hostPort: 5, containerPort: 6, protocol: 'tcp' }];
+    const add = await cnitool(host, ['add', 'nooper', c.path], {
+      ...env,
+      CAP_ARGS: JSON.stringify({ portMappings: pm }),
+      CNI_ARGS: 'A=1',
+    });
+    expect(add.code, add.stderr).toBe(0);
+    const seen = () => {
+      const d = readNoopDebug(debugFile);
+      return { cmd: d.Command, args: d.CmdArgs?.Args, rc: JSON.parse(d.Stdin ?? '{}').runtimeConfig };
+    };
+    expect((await cnitool(host, ['check', 'nooper', c.path], env)).code).toBe(0);
+    expect(seen()).toEqual({ cmd: 'CHECK', args: 'A=1', rc: { portMappings: pm } });
+    // Set but empty: none, as the reference.
+    expect(
+      (await cnitool(host, ['check', 'nooper', c.path], { ...env, CAP_ARGS: '', CNI_ARGS: '' })).code,
+    ).toBe(0);
+    expect(seen()).toEqual({ cmd: 'CHECK', args: '', rc: undefined });
+    expect((await cnitool(host, ['del', 'nooper', c.path], env)).code).toBe(0);
+    expect(seen()).toEqual({ cmd: 'DEL', args: 'A=1', rc: { portMappings: pm } });
+    // Nothing cached any more: a second DEL has no arguments to reuse and still succeeds.
+    expect((await cnitool(host, ['del', 'nooper', c.path], env)).code).toBe(0);
+    expect(seen()).toEqual({ cmd: 'DEL', args: '', rc: undefined });
   });
 
   it('CNI_IFNAME when there is no flag; empty CNI_IFNAME is eth0', async () => {
