@@ -111,6 +111,51 @@ describe('checkConfig (static)', () => {
     expect(r.plugins[0]).toMatchObject({ path: '$', type: 'bridge' });
   });
 
+  it("the reference plugins' keys: typos are warnings with a suggestion, wrong types and values errors", () => {
+    const r = checkConfig(
+      {
+        cniVersion: '1.0.0',
+        name: 'k',
+        plugins: [
+          {
+            type: 'bridge',
+            isGatway: true,
+            ISGATEWAY: true,
+            mtu: 1500.5,
+            hairpinMode: 'yes',
+            ipMasqBackend: 'pf',
+            vlan: null,
+            ipam: { type: 'host-local', rangs: [], dataDir: 5, Subnet: '10.0.0.0/24' },
+          },
+          { type: 'bandwidth', ingressRate: -1, egressBurst: 10 },
+          { type: 'ipvlan', mode: 'l4' },
+          { type: 'my-own', anything: 1 },
+        ],
+      },
+      'conflist',
+    );
+    expect(r.findings.map((f) => `${f.level} ${f.path}: ${f.message}`)).toEqual([
+      'warning $.plugins[0].isGatway: not a key of the bridge plugin: ignored; did you mean "isGateway"?',
+      'error $.plugins[0].mtu: the bridge plugin: must be an integer, got 1500.5',
+      'error $.plugins[0].hairpinMode: the bridge plugin: must be a boolean, got "yes"',
+      'error $.plugins[0].ipMasqBackend: the bridge plugin: must be one of "iptables", "nftables", got "pf"',
+      'warning $.plugins[0].ipam.rangs: not a key of the host-local IPAM plugin: ignored; did you mean "ranges"?',
+      'error $.plugins[0].ipam.dataDir: the host-local IPAM plugin: must be a string, got 5',
+      'error $.plugins[1].ingressRate: the bandwidth plugin: must be a non-negative integer, got -1',
+      'error $.plugins[2].mode: the ipvlan plugin: must be one of "l2", "l3", "l3s", got "l4"',
+    ]);
+  });
+
+  it('the demo network validates without findings (every version it may use)', async () => {
+    const { demoConfList, DEMO_VERSIONS } = await import('./demo.js');
+    for (const v of DEMO_VERSIONS) {
+      const r = checkConfig(demoConfList('/tmp/x', undefined, v), 'conflist');
+      expect(r.findings).toEqual([]);
+      expect(r.cniVersion).toBe(v);
+      expect(r.capabilities).toEqual(['portMappings', 'bandwidth']);
+    }
+  });
+
   it('helpers: JSON paths, syntax positions, suggestions', () => {
     expect(pathKey('$', 'a')).toBe('$.a');
     expect(pathKey('$.a', 3)).toBe('$.a[3]');

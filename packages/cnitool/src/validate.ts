@@ -12,6 +12,7 @@ import {
   parseVersion,
   SPEC_VERSIONS,
 } from '@cni/skel';
+import { COMMON_KEYS, checkKeys, IPAM_KEYS, PLUGIN_KEYS } from './keys.js';
 
 export type Level = 'error' | 'warning';
 export interface Finding {
@@ -339,6 +340,19 @@ function checkPlugin(p: unknown, base: string, out: Finding[]): PluginSummary | 
         message:
           'reserved: the runtime generates this key; a value in the file is overwritten or confuses plugins',
       });
+  }
+  // The reference plugins' own keys: typos (ignored by the plugin) and wrong types (ADD fails).
+  const keys = PLUGIN_KEYS[type];
+  if (keys !== undefined) {
+    for (const f of checkKeys(`the ${type} plugin`, p, keys, COMMON_KEYS, (k, c) => suggest(k, c)))
+      out.push({ level: f.level, path: pathKey(base, f.key), message: f.message });
+  }
+  const ipamKeys = summary.ipamType !== undefined ? IPAM_KEYS[summary.ipamType] : undefined;
+  if (ipamKeys !== undefined && isObj(p.ipam)) {
+    for (const f of checkKeys(`the ${summary.ipamType} IPAM plugin`, p.ipam, ipamKeys, ['type'], (k, c) =>
+      suggest(k, c),
+    ))
+      out.push({ level: f.level, path: pathKey(pathKey(base, 'ipam'), f.key), message: f.message });
   }
   return summary;
 }
