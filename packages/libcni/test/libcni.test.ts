@@ -1,6 +1,15 @@
 // CNIConfig against real plugin processes (the test kit's noop plugin and small shell plugins):
 // request building, environment, verb order, cached results, GC, STATUS, errors, timeouts.
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
@@ -340,6 +349,17 @@ describe('cache, CHECK, DEL', () => {
     expect((err as Error).message).toBe('plugin type="noop" name="p1" failed (delete): no way');
     expect(cniErrorOf(err)?.code).toBe(117);
     expect(existsSync(join(s.cacheDir, 'results', 'keep-ctr1-eth0'))).toBe(true);
+  });
+
+  it('a cache that cannot be written fails the ADD', async () => {
+    const s = scenario();
+    const d = s.debug('a', { ReportResult: '{"cniVersion":"1.0.0"}' });
+    mkdirSync(s.cacheDir, { recursive: true });
+    writeFileSync(join(s.cacheDir, 'results'), 'a file, not a directory');
+    const list = mkList({ cniVersion: '1.0.0', name: 'nocache', plugins: [{ type: 'noop', debugFile: d }] });
+    await expect(s.cni.addNetworkList(list, rtFor())).rejects.toThrow(
+      `failed to set network "nocache" cached result: mkdir ${join(s.cacheDir, 'results')}: not a directory`,
+    );
   });
 
   it('lists cached attachments, filtered by container', async () => {
