@@ -45,7 +45,13 @@ export function cacheFilePath(
       `cache file path requires network name (${JSON.stringify(netName)}), container ID (${JSON.stringify(containerID)}), and interface name (${JSON.stringify(ifName)})`,
     );
   }
-  return join(cacheDir, 'results', `${netName}-${containerID}-${ifName}`);
+  const name = `${netName}-${containerID}-${ifName}`;
+  // Not in Go: a name that would leave the results directory is refused (DEL then goes on
+  // without a cached result, like for any unreadable cache).
+  if (name.includes('/') || name.includes('\0')) {
+    throw new Error(`cache file name ${JSON.stringify(name)} must not contain "/"`);
+  }
+  return join(cacheDir, 'results', name);
 }
 
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
