@@ -715,3 +715,39 @@ describe('timeouts and cancellation', () => {
     expect(pidGone(Number(readFileSync(pidFile, 'utf8')))).toBe(true);
   });
 });
+
+describe('a custom PluginExec', () => {
+  it('receives the file, the request, the environment; may resolve plugins itself', async () => {
+    const calls: { file: string; stdin: string; env: NodeJS.ProcessEnv }[] = [];
+    const cni = new CNIConfig({
+      path: ['/nowhere'],
+      cacheDir: join(dir, 'fake-cache'),
+      env: { ONLY: 'this' },
+      exec: {
+        findInPath: (type, paths) => `${paths[0]}/fake-${type}`,
+        execPlugin: async (file, stdin, env) => {
+          calls.push({ file, stdin: stdin.toString(), env });
+          return Buffer.from('{"cniVersion":"1.0.0","ips":[{"address":"10.9.9.9/24"}]}');
+        },
+      },
+    });
+    const list = mkList({ cniVersion: '1.0.0', name: 'fake', plugins: [{ type: 'x' }] });
+    const r = await cni.addNetworkList(list, rtFor());
+    expect(r.ips).toEqual([{ address: '10.9.9.9/24' }]);
+    expect(calls).toEqual([
+      {
+        file: '/nowhere/fake-x',
+        stdin: '{"cniVersion":"1.0.0","name":"fake","type":"x"}',
+        env: {
+          ONLY: 'this',
+          CNI_COMMAND: 'ADD',
+          CNI_CONTAINERID: 'ctr1',
+          CNI_NETNS: '/var/run/netns/test',
+          CNI_ARGS: '',
+          CNI_IFNAME: 'eth0',
+          CNI_PATH: '/nowhere',
+        },
+      },
+    ]);
+  });
+});
