@@ -751,3 +751,39 @@ describe('a custom PluginExec', () => {
     ]);
   });
 });
+
+describe('concurrency', () => {
+  it('parallel ADDs and DELs of different containers keep one cache file each', async () => {
+    const s = scenario();
+    const list = mkList({ cniVersion: '1.0.0', name: 'par', plugins: [{ type: 'noop' }] });
+    const ids = Array.from({ length: 8 }, (_, i) => `par-${i}`);
+    // one debug file per container (CNI_ARGS DEBUG=…): the noop rewrites its file on every call
+    const rt = (id: string): RuntimeConf => ({
+      ...rtFor(id),
+      args: [
+        ['DEBUG', s.debug(id, { ReportResult: '{"cniVersion":"1.0.0","ips":[{"address":"10.0.0.2/24"}]}' })],
+      ],
+    });
+    const rts = ids.map(rt);
+    await Promise.all(rts.map((r) => s.cni.addNetworkList(list, r)));
+    expect((await s.cni.getCachedAttachments()).map((a) => a.containerID).sort()).toEqual([...ids].sort());
+    await Promise.all(rts.map((r) => s.cni.delNetworkList(list, r)));
+    expect(await s.cni.getCachedAttachments()).toEqual([]);
+  });
+
+  it('validateNetwork: one plugin config, its own version', async () => {
+    const s = scenario();
+    const list = mkList({
+      cniVersion: '1.0.0',
+      name: 'vn',
+      plugins: [{ type: 'oldie', cniVersion: '0.1.0', capabilities: { mac: true } }],
+    });
+    const net = list.plugins[0];
+    if (!net) throw new Error('no plugin');
+    expect(await s.cni.validateNetwork(net)).toEqual(['mac']);
+    const v2 = mkList({ cniVersion: '1.0.0', name: 'vn', plugins: [{ type: 'oldie', cniVersion: '0.4.0' }] });
+    await expect(s.cni.validateNetwork(v2.plugins[0] as (typeof v2.plugins)[number])).rejects.toThrow(
+      'plugin oldie does not support config version "0.4.0"',
+    );
+  });
+});
