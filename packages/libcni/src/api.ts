@@ -60,6 +60,7 @@ export interface RuntimeConf {
 /** Per-call options: an AbortSignal and/or a timeout; either kills a running plugin. */
 export interface CallOptions {
   signal?: AbortSignal;
+  /** deadline of the whole call in ms (overrides the CNIConfig default; 0 = none) */
   timeoutMs?: number;
 }
 
