@@ -60,6 +60,7 @@ export interface RuntimeConf {
 /** Per-call options: an AbortSignal and/or a timeout; either kills a running plugin. */
 export interface CallOptions {
   signal?: AbortSignal;
+  /** deadline of the whole call in ms (overrides the CNIConfig default; 0 = none) */
   timeoutMs?: number;
 }
 
@@ -186,6 +187,10 @@ export class CNIConfig {
     return AbortSignal.any(signals);
   }
 
+  #find(type: string): string {
+    return this.#exec.findInPath ? this.#exec.findInPath(type, this.path) : findInPath(type, this.path);
+  }
+
   #getCacheDir(rt?: RuntimeConf): string {
     if (this.cacheDir) return this.cacheDir;
     if (rt?.cacheDir) return rt.cacheDir;
@@ -278,7 +283,7 @@ export class CNIConfig {
     rt: RuntimeConf,
     signal: AbortSignal | undefined,
   ): Promise<Result> {
-    const file = findInPath(net.network.type, this.path);
+    const file = this.#find(net.network.type);
     validateContainerID(rt.containerID);
     validateNetworkName(name);
     validateInterfaceName(rt.ifName);
@@ -296,7 +301,7 @@ export class CNIConfig {
     rt: RuntimeConf,
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    const file = findInPath(net.network.type, this.path);
+    const file = this.#find(net.network.type);
     const conf = buildOneConfig(name, cniVersion, net, prevResult, rt);
     await this.#run(verb, file, conf.bytes, rt, signal);
   }
@@ -439,7 +444,7 @@ export class CNIConfig {
           continue;
         }
         try {
-          const file = findInPath(conf.network.type, this.path);
+          const file = this.#find(conf.network.type);
           await this.#run('GC', file, conf.bytes, undefined, signal);
         } catch (e) {
           errs.push(wrapError(`failed to GC plugin ${plugin.network.type}`, e));
@@ -467,7 +472,7 @@ export class CNIConfig {
       } catch (e) {
         throw wrapError(`failed to generate configuration to get plugin STATUS ${plugin.network.type}`, e);
       }
-      const file = findInPath(conf.network.type, this.path);
+      const file = this.#find(conf.network.type);
       await this.#run('STATUS', file, conf.bytes, undefined, signal);
     }
   }
@@ -576,7 +581,7 @@ export class CNIConfig {
   // ---- validation and versions --------------------------------------------------------------
 
   async #validatePlugin(type: string, expected: string, signal: AbortSignal | undefined): Promise<void> {
-    const file = findInPath(type, this.path);
+    const file = this.#find(type);
     const want = expected === '' ? '0.1.0' : expected;
     const vi = await this.#versionInfo(file, signal);
     if (!vi.supportedVersions.includes(want)) {
@@ -644,7 +649,7 @@ export class CNIConfig {
 
   /** The plugin's VERSION answer (a plugin that does not know VERSION supports only 0.1.0). */
   async getVersionInfo(type: string, o?: CallOptions): Promise<PluginInfo> {
-    const file = findInPath(type, this.path);
+    const file = this.#find(type);
     return this.#versionInfo(file, this.#signal(o));
   }
 }

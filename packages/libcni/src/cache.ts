@@ -4,7 +4,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { convertResult, getKey, parseResult, type Result } from '@cni/skel';
-import { jsonKind, marshalOrdered, marshalSorted, parseGoJSON } from './json.js';
+import { goFsError, jsonKind, marshalOrdered, marshalSorted, parseGoJSON } from './json.js';
 
 export const CNI_CACHE_V1 = 'cniCacheV1';
 export const DEFAULT_CACHE_DIR = '/var/lib/cni';
@@ -45,7 +45,13 @@ export function cacheFilePath(
       `cache file path requires network name (${JSON.stringify(netName)}), container ID (${JSON.stringify(containerID)}), and interface name (${JSON.stringify(ifName)})`,
     );
   }
-  return join(cacheDir, 'results', `${netName}-${containerID}-${ifName}`);
+  const name = `${netName}-${containerID}-${ifName}`;
+  // Not in Go: a name that would leave the results directory is refused (DEL then goes on
+  // without a cached result, like for any unreadable cache).
+  if (name.includes('/') || name.includes('\0')) {
+    throw new Error(`cache file name ${JSON.stringify(name)} must not contain "/"`);
+  }
+  return join(cacheDir, 'results', name);
 }
 
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -147,8 +153,20 @@ export function encodeCachedInfo(c: {
 
 /** Write a cache file (directories 0700, file 0600, as Go). */
 export function writeCacheFile(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  writeFileSync(path, text, { mode: 0o600 });
+  const dir = dirname(path);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    // Go's MkdirAll on an existing non-directory: "mkdir <dir>: not a directory"
+    const code = (e as NodeJS.ErrnoException).code;
+    const err = code === 'EEXIST' ? Object.assign(new Error(), { code: 'ENOTDIR' }) : e;
+    throw new Error(goFsError('mkdir', dir, err), { cause: e });
+  }
+  try {
+    writeFileSync(path, text, { mode: 0o600 });
+  } catch (e) {
+    throw new Error(goFsError('open', path, e), { cause: e });
+  }
 }
 
 /** Remove a cache file; a missing one is fine. */

@@ -11,6 +11,8 @@ import { jsonKind, parseGoJSON } from './json.js';
 export interface PluginExec {
   /** Run `file` with `env` and `stdin`; resolve to its stdout; reject with a PluginError. */
   execPlugin(file: string, stdin: Buffer, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<Buffer>;
+  /** Find plugin `type` in `paths` (default: findInPath, the first regular file). */
+  findInPath?(type: string, paths: string[]): string;
 }
 
 export interface RawExecOptions {

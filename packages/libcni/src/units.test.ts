@@ -166,6 +166,8 @@ describe('cache record', () => {
     expect(() => cacheFilePath('/c', 'n', '', 'eth0')).toThrow(
       'cache file path requires network name ("n"), container ID (""), and interface name ("eth0")',
     );
+    expect(() => cacheFilePath('/c', 'n', 'x/../../../etc/passwd', 'eth0')).toThrow('must not contain "/"');
+    expect(() => cacheFilePath('/c', 'n', 'x', '../../y')).toThrow('must not contain "/"');
   });
 
   it('encodes in struct order with omitempty, decodes back', () => {

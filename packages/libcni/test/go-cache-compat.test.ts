@@ -138,6 +138,15 @@ describe('reading files written by Go libcni', () => {
     await expect(
       cni.getNetworkListCachedConfig(oldnet, { containerID: 'legacy', netNS: '', ifName: 'eth0' }),
     ).rejects.toThrow('read cached network "oldnet" config has wrong kind: ');
+    writeFileSync(join(cacheDir, 'results', OLD_FILE), 'adfadsfasdfasfdsafaf');
+    await expect(
+      cni.getNetworkListCachedConfig(oldnet, { containerID: 'abc', netNS: '', ifName: 'eth1' }),
+    ).rejects.toThrow(
+      `failed to unmarshal cached network "oldnet" config: invalid character 'a' looking for beginning of value`,
+    );
+    await expect(
+      cni.getNetworkListCachedConfig(oldnet, { containerID: 'none', netNS: '', ifName: 'eth1' }),
+    ).resolves.toBe(undefined);
   });
 
   it('DELs a Go-cached attachment: reverse order, the cached result as prevResult, cache removed', async () => {

@@ -1,6 +1,15 @@
 // CNIConfig against real plugin processes (the test kit's noop plugin and small shell plugins):
 // request building, environment, verb order, cached results, GC, STATUS, errors, timeouts.
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
@@ -340,6 +349,17 @@ describe('cache, CHECK, DEL', () => {
     expect((err as Error).message).toBe('plugin type="noop" name="p1" failed (delete): no way');
     expect(cniErrorOf(err)?.code).toBe(117);
     expect(existsSync(join(s.cacheDir, 'results', 'keep-ctr1-eth0'))).toBe(true);
+  });
+
+  it('a cache that cannot be written fails the ADD', async () => {
+    const s = scenario();
+    const d = s.debug('a', { ReportResult: '{"cniVersion":"1.0.0"}' });
+    mkdirSync(s.cacheDir, { recursive: true });
+    writeFileSync(join(s.cacheDir, 'results'), 'a file, not a directory');
+    const list = mkList({ cniVersion: '1.0.0', name: 'nocache', plugins: [{ type: 'noop', debugFile: d }] });
+    await expect(s.cni.addNetworkList(list, rtFor())).rejects.toThrow(
+      `failed to set network "nocache" cached result: mkdir ${join(s.cacheDir, 'results')}: not a directory`,
+    );
   });
 
   it('lists cached attachments, filtered by container', async () => {
@@ -693,5 +713,77 @@ describe('timeouts and cancellation', () => {
       'plugin type="sleeper" failed (add): netplugin failed with no error message: signal: killed',
     );
     expect(pidGone(Number(readFileSync(pidFile, 'utf8')))).toBe(true);
+  });
+});
+
+describe('a custom PluginExec', () => {
+  it('receives the file, the request, the environment; may resolve plugins itself', async () => {
+    const calls: { file: string; stdin: string; env: NodeJS.ProcessEnv }[] = [];
+    const cni = new CNIConfig({
+      path: ['/nowhere'],
+      cacheDir: join(dir, 'fake-cache'),
+      env: { ONLY: 'this' },
+      exec: {
+        findInPath: (type, paths) => `${paths[0]}/fake-${type}`,
+        execPlugin: async (file, stdin, env) => {
+          calls.push({ file, stdin: stdin.toString(), env });
+          return Buffer.from('{"cniVersion":"1.0.0","ips":[{"address":"10.9.9.9/24"}]}');
+        },
+      },
+    });
+    const list = mkList({ cniVersion: '1.0.0', name: 'fake', plugins: [{ type: 'x' }] });
+    const r = await cni.addNetworkList(list, rtFor());
+    expect(r.ips).toEqual([{ address: '10.9.9.9/24' }]);
+    expect(calls).toEqual([
+      {
+        file: '/nowhere/fake-x',
+        stdin: '{"cniVersion":"1.0.0","name":"fake","type":"x"}',
+        env: {
+          ONLY: 'this',
+          CNI_COMMAND: 'ADD',
+          CNI_CONTAINERID: 'ctr1',
+          CNI_NETNS: '/var/run/netns/test',
+          CNI_ARGS: '',
+          CNI_IFNAME: 'eth0',
+          CNI_PATH: '/nowhere',
+        },
+      },
+    ]);
+  });
+});
+
+describe('concurrency', () => {
+  it('parallel ADDs and DELs of different containers keep one cache file each', async () => {
+    const s = scenario();
+    const list = mkList({ cniVersion: '1.0.0', name: 'par', plugins: [{ type: 'noop' }] });
+    const ids = Array.from({ length: 8 }, (_, i) => `par-${i}`);
+    // one debug file per container (CNI_ARGS DEBUG=…): the noop rewrites its file on every call
+    const rt = (id: string): RuntimeConf => ({
+      ...rtFor(id),
+      args: [
+        ['DEBUG', s.debug(id, { ReportResult: '{"cniVersion":"1.0.0","ips":[{"address":"10.0.0.2/24"}]}' })],
+      ],
+    });
+    const rts = ids.map(rt);
+    await Promise.all(rts.map((r) => s.cni.addNetworkList(list, r)));
+    expect((await s.cni.getCachedAttachments()).map((a) => a.containerID).sort()).toEqual([...ids].sort());
+    await Promise.all(rts.map((r) => s.cni.delNetworkList(list, r)));
+    expect(await s.cni.getCachedAttachments()).toEqual([]);
+  });
+
+  it('validateNetwork: one plugin config, its own version', async () => {
+    const s = scenario();
+    const list = mkList({
+      cniVersion: '1.0.0',
+      name: 'vn',
+      plugins: [{ type: 'oldie', cniVersion: '0.1.0', capabilities: { mac: true } }],
+    });
+    const net = list.plugins[0];
+    if (!net) throw new Error('no plugin');
+    expect(await s.cni.validateNetwork(net)).toEqual(['mac']);
+    const v2 = mkList({ cniVersion: '1.0.0', name: 'vn', plugins: [{ type: 'oldie', cniVersion: '0.4.0' }] });
+    await expect(s.cni.validateNetwork(v2.plugins[0] as (typeof v2.plugins)[number])).rejects.toThrow(
+      'plugin oldie does not support config version "0.4.0"',
+    );
   });
 });
