@@ -5,6 +5,7 @@ import { CNIConfig, loadNetworkConf, type RuntimeConf } from '@cni/libcni';
 import { formatResult } from '@cni/skel';
 import {
   type CommandLine,
+  DEFAULT_NET_DIR,
   NETWORK_VERBS,
   type NetworkVerb,
   parseCommandLine,
@@ -41,8 +42,12 @@ async function networkVerb(
   io: IO,
   o: RunOptions,
 ): Promise<number> {
+  if (cl.positionals.length < 2) {
+    throw new UsageError(`requires at least 2 arg(s), only received ${cl.positionals.length}`);
+  }
+  // The reference's order: the configuration first, then CAP_ARGS, CNI_ARGS, the namespace.
+  const list = loadNetworkConf(env.NETCONFPATH || DEFAULT_NET_DIR, cl.positionals[0] as string);
   const setup = runtimeSetup(cl, env, o.cwd);
-  const list = loadNetworkConf(setup.netDir, setup.netName);
   const cacheDir = cacheDirOf(cl, env);
   const cni = new CNIConfig({
     path: pluginPaths(env),
@@ -115,7 +120,7 @@ export async function run(
       const paths = pluginPaths(env);
       const cni = new CNIConfig({ path: paths, env, ...(cl.timeoutMs ? { timeoutMs: cl.timeoutMs } : {}) });
       const r = await validate(cl.positionals[0] as string, {
-        netDir: env.NETCONFPATH || '/etc/cni/net.d',
+        netDir: env.NETCONFPATH || DEFAULT_NET_DIR,
         paths,
         probe: async (type) => (await cni.getVersionInfo(type)).supportedVersions,
         ...(o.cwd !== undefined ? { cwd: o.cwd } : {}),
