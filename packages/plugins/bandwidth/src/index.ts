@@ -132,6 +132,8 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
       }
       rb.push(`delete ${name}`, () => nl.linkDel(ifb.index));
       try {
+        // The alias says whose ifb this is, so that GC of one network leaves the others' alone.
+        nl.linkSetAlias(ifb.index, ifbAlias(netConf.name, args.containerID));
         nl.linkSetUp(ifb.index);
       } catch (e) {
         throw fail(`adding link: ${msg(e)}`);
@@ -231,11 +233,18 @@ export async function cmdStatus(args: CmdArgs): Promise<void> {
 }
 
 const IFB_NAME_RE = /^bwp[0-9a-f]{12}$/;
+const ALIAS_PREFIX = 'cni-bandwidth';
+
+/** The ifalias ADD gives the ifb: `cni-bandwidth <network> <containerID>` (max 255 bytes). */
+export function ifbAlias(network: string, containerID: string): string {
+  return `${ALIAS_PREFIX} ${network} ${containerID}`.slice(0, 255);
+}
 
 /**
- * Delete the `bwp<hash>` ifb links (in the plugin's own namespace) that belong to no attachment
- * in `cni.dev/valid-attachments`. The name hashes network name + container ID, so an ifb of
- * another network using this plugin in the same namespace cannot be told apart (see README).
+ * Delete the `bwp<hash>` ifb links (in the plugin's own namespace) of this network's attachments
+ * that are not in `cni.dev/valid-attachments`. An ifb is this network's when its alias (set by
+ * our ADD) names the network: the ifb name alone, a hash, cannot tell networks apart. ifbs without
+ * our alias (made by the Go plugin, or by hand) are never touched.
  */
 export async function cmdGC(args: CmdArgs): Promise<void> {
   const { netConf } = parseConf(args.stdinData);
@@ -263,6 +272,7 @@ export async function cmdGC(args: CmdArgs): Promise<void> {
   try {
     for (const l of nl.linkList()) {
       if (l.kind !== 'ifb' || !IFB_NAME_RE.test(l.name) || keep.has(l.name)) continue;
+      if (!l.alias?.startsWith(`${ALIAS_PREFIX} ${netConf.name} `)) continue;
       try {
         nl.linkDel(l.index);
       } catch (e) {

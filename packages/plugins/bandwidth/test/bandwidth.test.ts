@@ -339,6 +339,11 @@ describe('bandwidth process', () => {
     ip(host, 'link', 'add', 'ifb7', 'type', 'ifb'); // not ours: no bwp name
     ip(host, 'link', 'add', 'bwpnothex', 'type', 'ifb'); // not a bwp<hash> name
     ip(host, 'link', 'add', 'bwp0123456789ab', 'type', 'bridge'); // right name, not an ifb
+    ip(host, 'link', 'add', 'bwpaaaaaaaaaaaa', 'type', 'ifb'); // no alias: made by Go or by hand
+    // another network's ifb in the same namespace, with our alias
+    ip(host, 'link', 'add', 'bwpbbbbbbbbbbbb', 'type', 'ifb');
+    ip(host, 'link', 'set', 'bwpbbbbbbbbbbbb', 'alias', 'cni-bandwidth othernet gc-three');
+    expect(ip(host, 'link', 'show', one)).toContain('alias cni-bandwidth bwnet gc-one');
     const gc = (valid: object[]) =>
       runIn(host, bin, {
         command: 'GC',
@@ -351,12 +356,16 @@ describe('bandwidth process', () => {
     let names = linkNames(host);
     expect(names).toContain(one);
     expect(names).not.toContain(two);
-    expect(names).toEqual(expect.arrayContaining(['ifb7', 'bwpnothex', 'bwp0123456789ab']));
+    expect(names).toEqual(
+      expect.arrayContaining(['ifb7', 'bwpnothex', 'bwp0123456789ab', 'bwpaaaaaaaaaaaa', 'bwpbbbbbbbbbbbb']),
+    );
     r = await gc([]);
     expect(r.code).toBe(0);
     names = linkNames(host);
     expect(names).not.toContain(one);
-    expect(names).toEqual(expect.arrayContaining(['ifb7', 'bwpnothex', 'bwp0123456789ab']));
+    expect(names).toEqual(
+      expect.arrayContaining(['ifb7', 'bwpnothex', 'bwp0123456789ab', 'bwpaaaaaaaaaaaa', 'bwpbbbbbbbbbbbb']),
+    );
     r = await gc([{ containerID: 5 }]);
     expect(r.code).toBe(1);
     expect(r.json.msg).toMatch(/valid-attachments\[0\]\.containerID/);

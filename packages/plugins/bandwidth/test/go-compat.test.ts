@@ -102,7 +102,14 @@ function kernelView(where: Impl, veth: string) {
   }
   const ifb = ipJson(h, '-d', 'link', 'show')
     .filter((l: { ifname: string }) => l.ifname.startsWith('bwp'))
-    .map((l: Record<string, unknown>) => ({ ...l, ifindex: 0, address: '', link: undefined }));
+    .map((l: Record<string, unknown>) => ({
+      ...l,
+      ifindex: 0,
+      address: '',
+      link: undefined,
+      // ours carries an alias naming its attachment (for GC); Go's has none
+      ifalias: undefined,
+    }));
   return { qdiscs, detailed, filters, ifb, raw };
 }
 
