@@ -55,3 +55,12 @@ export {
   openNetNSForDel,
   Rollback,
 } from './plugin-steps.js';
+export {
+  type ChildLinkSpec,
+  type CreatedLink,
+  createChildLink,
+  defaultRouteInterface,
+  type MasterConf,
+  type ResolveMasterOptions,
+  resolveMaster,
+} from './master.js';
