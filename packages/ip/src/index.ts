@@ -46,6 +46,7 @@ export {
   checkAddrsRoutes,
   checkIfaceCommon,
   checkPrelude,
+  delIpamThenLink,
   forwardGC,
   forwardStatus,
   ipamAdd,
@@ -54,6 +55,7 @@ export {
   openNetNS,
   openNetNSForDel,
   Rollback,
+  setNotifySysctls,
 } from './plugin-steps.js';
 export {
   type ChildLinkSpec,

@@ -4,7 +4,15 @@ import { execFileSync } from 'node:child_process';
 import { destroyNetNS, makeNetNS, type TestNetNS } from '@cni-internal/test-kit';
 import { CniError } from '@cni/skel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createChildLink, type MasterConf, Rollback, resolveMaster } from '../src/index.js';
+import { sysctlGetIn } from '@cni/ns';
+import {
+  createChildLink,
+  delIpamThenLink,
+  type MasterConf,
+  Rollback,
+  resolveMaster,
+  setNotifySysctls,
+} from '../src/index.js';
 
 let host: TestNetNS;
 let cont: TestNetNS;
@@ -133,5 +141,32 @@ describe('createChildLink', () => {
     const l = links(cont).find((x) => x.ifname === 'net1');
     expect(l.link).toBe('c0');
     expect(l.linkinfo.info_data.mode).toBe('private');
+  });
+});
+
+describe('delIpamThenLink and setNotifySysctls', () => {
+  it('deletes the link; no netns, a gone netns, a missing link and a repeat succeed', async () => {
+    sh(cont, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'p0');
+    const conf = { cniVersion: '1.0.0', name: 'n', type: 't', raw: {} };
+    const stdin = Buffer.from('{}');
+    await delIpamThenLink(conf, stdin, '', 'eth0');
+    expect(
+      links(cont)
+        .map((x) => x.ifname)
+        .sort(),
+    ).toEqual(['eth0', 'lo', 'p0']);
+    await delIpamThenLink(conf, stdin, '/run/netns/cni-no-such-ns', 'eth0');
+    await delIpamThenLink(conf, stdin, cont.path, 'eth0');
+    expect(links(cont).map((x) => x.ifname)).toEqual(['lo']);
+    await delIpamThenLink(conf, stdin, cont.path, 'eth0');
+  });
+
+  it('sets arp_notify and ndisc_notify in the given namespace only', () => {
+    sh(cont, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'p0');
+    setNotifySysctls(cont.ns, 'eth0');
+    expect(sysctlGetIn(cont.ns, 'net/ipv4/conf/eth0/arp_notify')).toBe('1');
+    expect(sysctlGetIn(cont.ns, 'net/ipv6/conf/eth0/ndisc_notify')).toBe('1');
+    // a missing interface is ignored, as the reference does
+    setNotifySysctls(cont.ns, 'nope0');
   });
 });

@@ -7,15 +7,14 @@ import {
   forwardGC,
   forwardStatus,
   ipamAdd,
-  ipamDel,
   msg,
   openNetNS,
-  openNetNSForDel,
   Rollback,
   checkIfaceCommon,
   validateExpectedInterfaceIPs,
+  delIpamThenLink,
 } from '@cni/ip';
-import { isNotFound, Netlink } from '@cni/netlink';
+import { Netlink } from '@cni/netlink';
 import type { NetNS } from '@cni/ns';
 import {
   type CmdArgs,
@@ -89,23 +88,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
 
 /** IPAM DEL, then delete the link; missing netns, missing link and a second DEL succeed. */
 export async function cmdDel(args: CmdArgs): Promise<void> {
-  const conf = parseNetConf(args.stdinData);
-  await ipamDel(conf, args.stdinData);
-  if (args.netns === '') return;
-  const contNs = openNetNSForDel(args.netns);
-  if (!contNs) return;
-  try {
-    const nl = Netlink.open(contNs);
-    try {
-      delLinkByName(nl, args.ifName);
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    } finally {
-      nl.close();
-    }
-  } finally {
-    contNs.close();
-  }
+  await delIpamThenLink(parseNetConf(args.stdinData), args.stdinData, args.netns, args.ifName);
 }
 
 export async function cmdCheck(args: CmdArgs): Promise<void> {

@@ -6,20 +6,18 @@ import {
   checkPrelude,
   configureIface,
   createChildLink,
-  delLinkByName,
   forwardGC,
   forwardStatus,
   ipamAdd,
-  ipamDel,
   linkByNameOrUndefined,
   msg,
   openNetNS,
-  openNetNSForDel,
   Rollback,
   resolveMaster,
+  delIpamThenLink,
+  setNotifySysctls,
 } from '@cni/ip';
-import { isNotFound, Netlink } from '@cni/netlink';
-import { sysctlSetIn } from '@cni/ns';
+import { Netlink } from '@cni/netlink';
 import {
   type CmdArgs,
   CniError,
@@ -60,16 +58,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
       ips: from.ips ?? [],
     };
     if (from.routes) result.routes = from.routes;
-    for (const key of [
-      `net/ipv4/conf/${args.ifName}/arp_notify`,
-      `net/ipv6/conf/${args.ifName}/ndisc_notify`,
-    ]) {
-      try {
-        sysctlSetIn(contNs, key, '1');
-      } catch {
-        // the reference ignores these (e.g. IPv6 disabled)
-      }
-    }
+    setNotifySysctls(contNs, args.ifName);
     try {
       configureIface(contNs, args.ifName, result);
     } catch (e) {
@@ -90,23 +79,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
  * releases IPAM, then deletes the link. Missing netns, missing link and a second DEL succeed.
  */
 export async function cmdDel(args: CmdArgs): Promise<void> {
-  const conf = parseNetConf(args.stdinData);
-  await ipamDel(conf, args.stdinData);
-  if (args.netns === '') return;
-  const contNs = openNetNSForDel(args.netns);
-  if (!contNs) return;
-  try {
-    const nl = Netlink.open(contNs);
-    try {
-      delLinkByName(nl, args.ifName);
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    } finally {
-      nl.close();
-    }
-  } finally {
-    contNs.close();
-  }
+  await delIpamThenLink(parseNetConf(args.stdinData), args.stdinData, args.netns, args.ifName);
 }
 
 export async function cmdCheck(args: CmdArgs): Promise<void> {

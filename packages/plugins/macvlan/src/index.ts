@@ -1,8 +1,8 @@
 // The CNI macvlan plugin: a macvlan link on a host ("master") interface, placed in the
 // container under CNI_IFNAME, with optional IPAM (cni-reference §3.3).
-import { configureIface, createChildLink, delLinkByName } from '@cni/ip';
-import { isNotFound, Netlink } from '@cni/netlink';
-import { type NetNS, sysctlSetIn } from '@cni/ns';
+import { configureIface, createChildLink, delIpamThenLink, setNotifySysctls } from '@cni/ip';
+import { Netlink } from '@cni/netlink';
+import type { NetNS } from '@cni/ns';
 import {
   type CmdArgs,
   CniError,
@@ -19,10 +19,8 @@ import {
   forwardGC,
   forwardStatus,
   ipamAdd,
-  ipamDel,
   msg,
   openNetNS,
-  openNetNSForDel,
   Rollback,
 } from '@cni/ip';
 import { type MacvlanConf, parseConf, resolveMaster } from './config.js';
@@ -68,16 +66,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
       const r = await ipamAdd(conf, args.stdinData, rb);
       result.ips = r.ips ?? [];
       if (r.routes) result.routes = r.routes;
-      for (const key of [
-        `net/ipv4/conf/${args.ifName}/arp_notify`,
-        `net/ipv6/conf/${args.ifName}/ndisc_notify`,
-      ]) {
-        try {
-          sysctlSetIn(contNs, key, '1');
-        } catch {
-          // the reference ignores these (e.g. IPv6 disabled)
-        }
-      }
+      setNotifySysctls(contNs, args.ifName);
       try {
         configureIface(contNs, args.ifName, result);
       } catch (e) {
@@ -108,23 +97,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
  * deletes the link. Missing netns, missing link and a second DEL succeed.
  */
 export async function cmdDel(args: CmdArgs): Promise<void> {
-  const conf = parseNetConf(args.stdinData);
-  await ipamDel(conf, args.stdinData);
-  if (args.netns === '') return;
-  const contNs = openNetNSForDel(args.netns);
-  if (!contNs) return;
-  try {
-    const nl = Netlink.open(contNs);
-    try {
-      delLinkByName(nl, args.ifName);
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    } finally {
-      nl.close();
-    }
-  } finally {
-    contNs.close();
-  }
+  await delIpamThenLink(parseNetConf(args.stdinData), args.stdinData, args.netns, args.ifName);
 }
 
 export async function cmdCheck(args: CmdArgs): Promise<void> {
