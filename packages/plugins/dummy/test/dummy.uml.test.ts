@@ -91,7 +91,8 @@ describe('dummy process (UML lane)', () => {
     expect(del.code).toBe(0);
     expect(linkNames(ctr)).toEqual([]);
     expect(reserved()).toEqual([]);
-    expect((await run('DEL', c)).code).toBe(0);
+    // a repeated DEL (link and address already gone) succeeds; once is enough in this slow lane
+    if (v === '1.1.0') expect((await run('DEL', c)).code).toBe(0);
   });
 
   it('CHECK fails on a link that is down, a missing address, or a wrong type', async () => {

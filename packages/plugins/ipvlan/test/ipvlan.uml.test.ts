@@ -94,6 +94,7 @@ describe('ipvlan process (UML lane)', () => {
     expect(addrsOf(ctr, 'eth0')).toEqual(['10.77.0.2/24']);
     expect(ipJson(ctr, 'route', 'show', 'default')[0]).toMatchObject({ gateway: '10.77.0.1', dev: 'eth0' });
     expect(inNs(ctr, 'cat', '/proc/sys/net/ipv4/conf/eth0/arp_notify').trim()).toBe('1');
+    expect(inNs(ctr, 'cat', '/proc/sys/net/ipv6/conf/eth0/ndisc_notify').trim()).toBe('1');
     expect(linkNames(host).sort()).toEqual(['hm0', 'hm0p', 'hm1', 'hm1p']);
     if (v.startsWith('0.1') || v.startsWith('0.2')) {
       expect(add.json).toEqual({
@@ -116,7 +117,8 @@ describe('ipvlan process (UML lane)', () => {
     expect(del.code).toBe(0);
     expect(linkNames(ctr)).toEqual([]);
     expect(reserved()).toEqual([]);
-    expect((await run('DEL', c)).code).toBe(0);
+    // a repeated DEL (link and address already gone) succeeds; once is enough in this slow lane
+    if (v === '1.1.0') expect((await run('DEL', c)).code).toBe(0);
   });
 
   it('modes l3 and l3s, mtu, and CHECK of the mode', async () => {
