@@ -1,8 +1,10 @@
 // The CNI dummy plugin: a dummy link named CNI_IFNAME created inside the container namespace,
 // with addresses and routes from the (required) IPAM plugin (cni-reference §3.8).
 import {
+  checkIfaceCommon,
   checkPrelude,
   configureIface,
+  delIpamThenLink,
   delLinkByName,
   forwardGC,
   forwardStatus,
@@ -10,9 +12,7 @@ import {
   msg,
   openNetNS,
   Rollback,
-  checkIfaceCommon,
   validateExpectedInterfaceIPs,
-  delIpamThenLink,
 } from '@cni/ip';
 import { Netlink } from '@cni/netlink';
 import type { NetNS } from '@cni/ns';

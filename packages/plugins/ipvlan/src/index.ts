@@ -6,15 +6,15 @@ import {
   checkPrelude,
   configureIface,
   createChildLink,
+  delIpamThenLink,
   forwardGC,
   forwardStatus,
   ipamAdd,
   linkByNameOrUndefined,
   msg,
   openNetNS,
-  Rollback,
   resolveMaster,
-  delIpamThenLink,
+  Rollback,
   setNotifySysctls,
 } from '@cni/ip';
 import { Netlink } from '@cni/netlink';

@@ -6,14 +6,14 @@ import {
   checkPrelude,
   configureIface,
   createChildLink,
+  delIpamThenLink,
   forwardGC,
   forwardStatus,
   ipamAdd,
   msg,
   openNetNS,
-  Rollback,
   resolveMaster,
-  delIpamThenLink,
+  Rollback,
 } from '@cni/ip';
 import { Netlink } from '@cni/netlink';
 import {
