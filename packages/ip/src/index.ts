@@ -48,6 +48,7 @@ export {
   checkAddrsRoutes,
   checkIfaceCommon,
   checkPrelude,
+  delIpamThenLink,
   forwardGC,
   forwardStatus,
   internal,
@@ -57,6 +58,16 @@ export {
   openNetNS,
   openNetNSForDel,
   Rollback,
+  setNotifySysctls,
   type ValidAttachment,
   validAttachments,
 } from './plugin-steps.js';
+export {
+  type ChildLinkSpec,
+  type CreatedLink,
+  createChildLink,
+  defaultRouteInterface,
+  type MasterConf,
+  type ResolveMasterOptions,
+  resolveMaster,
+} from './master.js';

@@ -1,8 +1,9 @@
 // Steps every main plugin here shares: the IPAM half of ADD with its rollback, the CHECK
 // walk over prevResult, STATUS/GC forwarding, and an undo list for ADD.
 import { validateExpectedInterfaceIPs, validateExpectedRoute } from './check.js';
-import type { Netlink } from '@cni/netlink';
-import { isNSPathNotExist, NetNS } from '@cni/ns';
+import { isNotFound, Netlink } from '@cni/netlink';
+import { isNSPathNotExist, NetNS, sysctlSetIn } from '@cni/ns';
+import { delLinkByName } from './veth.js';
 import {
   CniError,
   delegateAdd,
@@ -79,6 +80,49 @@ export async function ipamAdd(conf: NetConf, stdin: Buffer, rb: Rollback): Promi
 
 export async function ipamDel(conf: NetConf, stdin: Buffer): Promise<void> {
   if (conf.ipam?.type) await delegateDel(conf.ipam.type, stdin);
+}
+
+/**
+ * The whole DEL of a plugin that owns one link in the container: IPAM DEL (when configured),
+ * then delete `ifName` in `netns`. No netns, a vanished netns, a missing link and a repeated
+ * DEL all succeed; nothing but the JSON is read (no master or other host lookup).
+ */
+export async function delIpamThenLink(
+  conf: NetConf,
+  stdin: Buffer,
+  netns: string,
+  ifName: string,
+): Promise<void> {
+  await ipamDel(conf, stdin);
+  if (netns === '') return;
+  const contNs = openNetNSForDel(netns);
+  if (!contNs) return;
+  try {
+    const nl = Netlink.open(contNs);
+    try {
+      delLinkByName(nl, ifName);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    } finally {
+      nl.close();
+    }
+  } finally {
+    contNs.close();
+  }
+}
+
+/**
+ * `net/ipv4/conf/<if>/arp_notify=1` and `net/ipv6/conf/<if>/ndisc_notify=1` in `ns`, errors
+ * ignored as the reference does (e.g. IPv6 disabled).
+ */
+export function setNotifySysctls(ns: NetNS, ifName: string): void {
+  for (const key of [`net/ipv4/conf/${ifName}/arp_notify`, `net/ipv6/conf/${ifName}/ndisc_notify`]) {
+    try {
+      sysctlSetIn(ns, key, '1');
+    } catch {
+      // ignored, as the reference
+    }
+  }
 }
 
 export async function forwardStatus(conf: NetConf, stdin: Buffer): Promise<void> {
