@@ -36,7 +36,10 @@ describe('the embedded network', () => {
     expect(some).toMatchObject({
       cniVersion: '1.0.0',
       name: 'cnitool-demo',
-      plugins: [{ type: 'bridge', ipam: { type: 'host-local', dataDir: '/tmp/ipam' } }, { type: 'firewall' }],
+      plugins: [
+        { type: 'bridge', ipam: { type: 'host-local', dataDir: '/tmp/ipam' } },
+        { type: 'firewall', dataDir: '/tmp/firewall' },
+      ],
     });
     expect(Object.keys(DEMO_CAP_ARGS)).toEqual(['portMappings', 'bandwidth']);
   });

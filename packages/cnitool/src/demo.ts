@@ -34,6 +34,8 @@ export function demoConfList(
   dataDir: string,
   types?: readonly string[],
   cniVersion = '1.1.0',
+  // firewall records its attachments (for GC) here, not under /var/lib/cni
+  firewallDir = join(dirname(dataDir), 'firewall'),
 ): Record<string, unknown> {
   const plugins: Record<string, unknown>[] = [
     {
@@ -44,7 +46,7 @@ export function demoConfList(
       ipam: { type: 'host-local', ranges: [[{ subnet: DEMO_SUBNET }]], dataDir },
     },
     { type: 'portmap', capabilities: { portMappings: true } },
-    { type: 'firewall' },
+    { type: 'firewall', dataDir: firewallDir },
     { type: 'tuning', sysctl: { 'net.ipv4.conf.IFNAME.arp_notify': '1' } },
     { type: 'bandwidth', capabilities: { bandwidth: true } },
   ];
