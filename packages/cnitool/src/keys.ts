@@ -83,6 +83,7 @@ export const PLUGIN_KEYS: Record<string, Keys> = {
     iptablesAdminChainName: 's',
     firewalldZone: 's',
     ingressPolicy: ['', 'open', 'same-bridge', 'isolated'],
+    dataDir: 's',
   },
   sbr: { table: 'i', gateways: 'a', addSourceHints: 'b' },
 };

@@ -2,9 +2,6 @@
 // process that only needs a random veth name or MAC): read the kernel's /dev/urandom, and fall
 // back to node:crypto where there is none (Windows).
 import { closeSync, openSync, readSync } from 'node:fs';
-import { createRequire } from 'node:module';
-
-const lazyRequire = createRequire(import.meta.url);
 
 export function randomBytes(n: number): Buffer {
   const b = Buffer.alloc(n);
@@ -12,7 +9,7 @@ export function randomBytes(n: number): Buffer {
   try {
     fd = openSync('/dev/urandom', 'r');
   } catch {
-    return (lazyRequire('node:crypto') as typeof import('node:crypto')).randomBytes(n);
+    return process.getBuiltinModule('node:crypto').randomBytes(n);
   }
   try {
     let got = 0;

@@ -1,13 +1,11 @@
 // Running netfilter tools inside a namespace: the child inherits the netns of the thread
 // that forks it, so the spawn happens inside NetNS.run.
-import { createRequire } from 'node:module';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { NetNS } from '@cni/ns';
 
 // node:child_process is loaded on the first exec (the nftables backend and netlink need none).
-const lazyRequire = createRequire(import.meta.url);
-const childProcess = () => lazyRequire('node:child_process') as typeof import('node:child_process');
+const childProcess = () => process.getBuiltinModule('node:child_process');
 
 const FALLBACK_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 const found = new Map<string, string | null>();

@@ -1,7 +1,6 @@
 // Delegation (cni-reference §1.6, §2.5): find a plugin in CNI_PATH and run it with this
 // process's environment, CNI_COMMAND overridden, and the given stdin. A delegate that is one of
 // our own launchers, with a loader registered for its type, runs in this process (DESIGN §5).
-import { createRequire } from 'node:module';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { delimiter, join, sep } from 'node:path';
 import { CniError, ErrCode } from './errors.js';
@@ -12,8 +11,7 @@ import type { Result } from './types.js';
 
 // node:child_process (with net, dgram, streams) is loaded only when a plugin is exec'd: an
 // in-process delegate or a plugin that execs nothing never pays for it.
-const lazyRequire = createRequire(import.meta.url);
-const childProcess = () => lazyRequire('node:child_process') as typeof import('node:child_process');
+const childProcess = () => process.getBuiltinModule('node:child_process');
 
 const loaders = new Map<string, () => Promise<PluginDef>>();
 
