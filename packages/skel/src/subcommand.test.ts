@@ -13,13 +13,21 @@ const def: PluginDef = {
 
 describe('findSubcommand', () => {
   it('finds the mode after the script (package bin)', () => {
-    expect(findSubcommand(def, ['node', 'main.js', 'daemon', '-broadcast'], {})).toEqual({ run, args: ['-broadcast'] });
+    expect(findSubcommand(def, ['node', 'main.js', 'daemon', '-broadcast'], {})).toEqual({
+      run,
+      args: ['-broadcast'],
+    });
   });
   it('skips the plugin type a shared launcher passes first', () => {
-    expect(findSubcommand(def, ['node', 'cni.mjs', 'dhcp', 'daemon', '-x'], {})).toEqual({ run, args: ['-x'] });
+    expect(findSubcommand(def, ['node', 'cni.mjs', 'dhcp', 'daemon', '-x'], {})).toEqual({
+      run,
+      args: ['-x'],
+    });
   });
   it('is not a subcommand when CNI_COMMAND is set, the name is unknown or absent', () => {
-    expect(findSubcommand(def, ['node', 'cni.mjs', 'dhcp', 'daemon'], { CNI_COMMAND: 'ADD' })).toBeUndefined();
+    expect(
+      findSubcommand(def, ['node', 'cni.mjs', 'dhcp', 'daemon'], { CNI_COMMAND: 'ADD' }),
+    ).toBeUndefined();
     expect(findSubcommand(def, ['node', 'cni.mjs', 'dhcp', 'toString'], {})).toBeUndefined();
     expect(findSubcommand(def, ['node', 'cni.mjs', 'dhcp'], {})).toBeUndefined();
     expect(findSubcommand({ ...def, subcommands: undefined }, ['node', 'm', 'daemon'], {})).toBeUndefined();

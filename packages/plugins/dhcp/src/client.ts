@@ -29,10 +29,13 @@ export class LinkGoneError extends DhcpError {}
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+    const t = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, Math.min(ms, 2 ** 31 - 1)),
+    );
     const onAbort = (): void => {
       clearTimeout(t);
       reject(signal?.reason);
@@ -139,7 +142,9 @@ export class Client {
           try {
             l = nl.linkByName(p.ifName);
           } catch (err) {
-            throw new LinkGoneError(`error looking up ${JSON.stringify(p.ifName)}: ${(err as Error).message}`);
+            throw new LinkGoneError(
+              `error looking up ${JSON.stringify(p.ifName)}: ${(err as Error).message}`,
+            );
           }
           if (bringUp && !l.up) {
             nl.linkSetUp(l.index);
@@ -194,7 +199,8 @@ export class Client {
     for (;;) {
       for (let f = this.#sock.recv(); f; f = this.#sock.recv()) {
         const udp = parseIpUdp(f.data);
-        if (!udp || udp.dport !== 68 || udp.sport !== 67) continue;
+        if (udp === undefined) continue;
+        if (udp.dport !== 68 || udp.sport !== 67) continue;
         const msg = decodeMessage(udp.payload);
         if (!msg || msg.op !== BOOTREPLY || msg.xid !== xid || msg.chaddr !== this.link.mac) continue;
         const t = msgType(msg);
@@ -202,7 +208,10 @@ export class Client {
         return { msg, srcMac: f.srcMac };
       }
       const left = deadline - Date.now();
-      if (left <= 0) throw new DhcpError(`timed out after ${this.#p.timeoutMs} ms waiting for a DHCP reply on ${this.#p.ifName}`);
+      if (left <= 0)
+        throw new DhcpError(
+          `timed out after ${this.#p.timeoutMs} ms waiting for a DHCP reply on ${this.#p.ifName}`,
+        );
       await sleep(Math.min(POLL_MS, left), signal);
     }
   }
@@ -218,7 +227,8 @@ export class Client {
     if (serverId) req.options.set(Opt.SERVER_ID, Buffer.from(serverId.split('.').map(Number)));
     this.#send(req, '0.0.0.0', '255.255.255.255', BROADCAST_MAC);
     const { msg, srcMac } = await this.#await(xid, [MsgType.ACK, MsgType.NAK], signal);
-    if (msgType(msg) === MsgType.NAK) throw new DhcpError(`got DHCPNAK: ${msg.options.get(Opt.MESSAGE)?.toString() ?? ''}`);
+    if (msgType(msg) === MsgType.NAK)
+      throw new DhcpError(`got DHCPNAK: ${msg.options.get(Opt.MESSAGE)?.toString() ?? ''}`);
     return { ack: msg, serverMac: srcMac };
   }
 
@@ -236,7 +246,8 @@ export class Client {
     const req = this.#message(MsgType.REQUEST, xid, { ciaddr: ip, flags: 0 });
     this.#send(req, ip, serverIp, serverMac);
     const { msg, srcMac } = await this.#await(xid, [MsgType.ACK, MsgType.NAK], signal);
-    if (msgType(msg) === MsgType.NAK) throw new DhcpError(`got DHCPNAK: ${msg.options.get(Opt.MESSAGE)?.toString() ?? ''}`);
+    if (msgType(msg) === MsgType.NAK)
+      throw new DhcpError(`got DHCPNAK: ${msg.options.get(Opt.MESSAGE)?.toString() ?? ''}`);
     return { ack: msg, serverMac: srcMac };
   }
 

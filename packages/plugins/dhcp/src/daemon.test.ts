@@ -15,8 +15,25 @@ describe('daemon flags', () => {
     });
   });
   it('accepts Go flag syntax', () => {
-    const f = parseFlags(['-socketpath', '/tmp/s', '--pidfile=/tmp/p', '-broadcast', '-timeout', '1m30s', '-resendmax=500ms', '-statedir', '/tmp/st']);
-    expect(f).toMatchObject({ socketPath: '/tmp/s', pidFile: '/tmp/p', broadcast: true, timeoutMs: 90_000, resendMaxMs: 500, stateDir: '/tmp/st' });
+    const f = parseFlags([
+      '-socketpath',
+      '/tmp/s',
+      '--pidfile=/tmp/p',
+      '-broadcast',
+      '-timeout',
+      '1m30s',
+      '-resendmax=500ms',
+      '-statedir',
+      '/tmp/st',
+    ]);
+    expect(f).toMatchObject({
+      socketPath: '/tmp/s',
+      pidFile: '/tmp/p',
+      broadcast: true,
+      timeoutMs: 90_000,
+      resendMaxMs: 500,
+      stateDir: '/tmp/st',
+    });
     expect(parseFlags(['-broadcast=false']).broadcast).toBe(false);
   });
   it('rejects unknown flags, missing values, relative pidfiles and bad durations', () => {

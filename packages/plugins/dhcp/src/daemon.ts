@@ -2,15 +2,7 @@
 // requests on a unix socket, keeps leases, persists them under -statedir and resumes them
 // after a restart.
 import { createHash } from 'node:crypto';
-import {
-  chmodSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import { lookupLink } from './client.js';
@@ -33,7 +25,15 @@ export interface DaemonFlags {
 
 /** Go's time.ParseDuration for the forms people write: 10s, 1m30s, 500ms, 1.5h. */
 export function parseDuration(s: string): number {
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const units: Record<string, number> = {
+    ns: 1e-6,
+    us: 1e-3,
+    µs: 1e-3,
+    ms: 1,
+    s: 1000,
+    m: 60_000,
+    h: 3_600_000,
+  };
   if (s === '0') return 0;
   const re = /([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)/gy;
   let total = 0;
@@ -93,13 +93,15 @@ export function parseFlags(argv: string[]): DaemonFlags {
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (!a.startsWith('-') || a === '-' || a === '--') throw new Error(`unexpected argument ${JSON.stringify(a)}\n${USAGE}`);
+    if (!a.startsWith('-') || a === '-' || a === '--')
+      throw new Error(`unexpected argument ${JSON.stringify(a)}\n${USAGE}`);
     const body = a.replace(/^--?/, '');
     const eq = body.indexOf('=');
     const name = eq >= 0 ? body.slice(0, eq) : body;
     if (name === 'broadcast') {
       const v = eq >= 0 ? body.slice(eq + 1) : 'true';
-      if (!['true', 'false', '1', '0'].includes(v)) throw new Error(`invalid boolean value ${JSON.stringify(v)} for -broadcast`);
+      if (!['true', 'false', '1', '0'].includes(v))
+        throw new Error(`invalid boolean value ${JSON.stringify(v)} for -broadcast`);
       f.broadcast = v === 'true' || v === '1';
       continue;
     }
@@ -118,7 +120,8 @@ export function parseFlags(argv: string[]): DaemonFlags {
       throw new Error(`invalid value ${JSON.stringify(v)} for flag -${name}: ${(err as Error).message}`);
     }
   }
-  if (f.pidFile && !isAbsolute(f.pidFile)) throw new Error(`-pidfile must be an absolute path, got ${JSON.stringify(f.pidFile)}`);
+  if (f.pidFile && !isAbsolute(f.pidFile))
+    throw new Error(`-pidfile must be an absolute path, got ${JSON.stringify(f.pidFile)}`);
   return f;
 }
 
@@ -149,7 +152,10 @@ export class Daemon {
   }
 
   #stateFile(clientID: string): string {
-    return join(this.flags.stateDir, `${createHash('sha256').update(clientID).digest('hex').slice(0, 32)}.json`);
+    return join(
+      this.flags.stateDir,
+      `${createHash('sha256').update(clientID).digest('hex').slice(0, 32)}.json`,
+    );
   }
 
   #persist = (l: Lease): void => {
@@ -277,9 +283,15 @@ export class Daemon {
         const l = this.leases.get(clientID);
         if (!l) return { ok: false, error: { code: 999, msg: `no DHCP lease held for ${clientID}` } };
         if (l.expireAt <= Date.now())
-          return { ok: false, error: { code: 999, msg: `the DHCP lease of ${clientID} (${l.ip}) has expired` } };
+          return {
+            ok: false,
+            error: { code: 999, msg: `the DHCP lease of ${clientID} (${l.ip}) has expired` },
+          };
         if (!l.maintaining)
-          return { ok: false, error: { code: 999, msg: `the DHCP lease of ${clientID} (${l.ip}) is no longer maintained` } };
+          return {
+            ok: false,
+            error: { code: 999, msg: `the DHCP lease of ${clientID} (${l.ip}) is no longer maintained` },
+          };
         l.check();
         return { ok: true, held: true, result: l.result() };
       }
@@ -295,7 +307,10 @@ export class Daemon {
         return { ok: true, released: stale.map((l) => l.clientID) };
       }
       default:
-        return { ok: false, error: { code: 4, msg: `unknown method ${JSON.stringify((req as { method: unknown }).method)}` } };
+        return {
+          ok: false,
+          error: { code: 4, msg: `unknown method ${JSON.stringify((req as { method: unknown }).method)}` },
+        };
     }
   }
 
@@ -338,7 +353,9 @@ export class Daemon {
       log('listening on the socket passed by systemd');
       return;
     }
-    const path = this.flags.hostPrefix ? join(this.flags.hostPrefix, this.flags.socketPath) : this.flags.socketPath;
+    const path = this.flags.hostPrefix
+      ? join(this.flags.hostPrefix, this.flags.socketPath)
+      : this.flags.socketPath;
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     rmSync(path, { force: true });
     await new Promise<void>((resolve, reject) => {
@@ -384,6 +401,8 @@ export async function runDaemon(argv: string[]): Promise<void> {
   const d = new Daemon(flags);
   try {
     if (flags.pidFile) writeFileSync(flags.pidFile, `${process.pid}\n`);
+    // resume stored leases before serving, so that a request never races a resumed lease
+    d.resume();
     await d.listen();
   } catch (err) {
     log(`dhcp daemon: ${(err as Error).message}`);
@@ -391,7 +410,6 @@ export async function runDaemon(argv: string[]): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  d.resume();
   let stopping = false;
   const stop = (sig: string): void => {
     if (stopping) return;

@@ -6,7 +6,14 @@ import { runDaemon } from './daemon.js';
 import { type DhcpIpamConfig, loadIpamConfig } from './options.js';
 import { call, DaemonUnreachable, type LeaseArgs, type Request, type Response } from './protocol.js';
 
-export { Daemon, type DaemonFlags, DEFAULT_STATE_DIR, parseDuration, parseFlags, runDaemon } from './daemon.js';
+export {
+  Daemon,
+  type DaemonFlags,
+  DEFAULT_STATE_DIR,
+  parseDuration,
+  parseFlags,
+  runDaemon,
+} from './daemon.js';
 export {
   clientIdFor,
   DEFAULT_SOCKET_PATH,
@@ -32,7 +39,10 @@ function loadConf(args: CmdArgs): Conf {
   try {
     v = JSON.parse(Buffer.from(args.stdinData).toString('utf8'));
   } catch (err) {
-    throw new CniError(ErrCode.DecodingFailure, `failed to parse network configuration: ${(err as Error).message}`);
+    throw new CniError(
+      ErrCode.DecodingFailure,
+      `failed to parse network configuration: ${(err as Error).message}`,
+    );
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     throw new CniError(ErrCode.DecodingFailure, 'network configuration must be a JSON object');
@@ -113,9 +123,15 @@ export async function cmdStatus(args: CmdArgs): Promise<void> {
 function validAttachments(raw: Obj): { containerID: string; ifname: string }[] {
   const list = raw['cni.dev/valid-attachments'] ?? raw['cni.dev/attachments'];
   if (list === undefined || list === null)
-    throw new CniError(ErrCode.InvalidNetworkConfig, 'GC needs the list of valid attachments in "cni.dev/valid-attachments"');
+    throw new CniError(
+      ErrCode.InvalidNetworkConfig,
+      'GC needs the list of valid attachments in "cni.dev/valid-attachments"',
+    );
   if (!Array.isArray(list))
-    throw new CniError(ErrCode.InvalidNetworkConfig, `cni.dev/valid-attachments: expected an array, got ${JSON.stringify(list)}`);
+    throw new CniError(
+      ErrCode.InvalidNetworkConfig,
+      `cni.dev/valid-attachments: expected an array, got ${JSON.stringify(list)}`,
+    );
   return list.map((a, i) => {
     const o = (typeof a === 'object' && a !== null ? a : {}) as Obj;
     if (typeof o.containerID !== 'string' || typeof o.ifname !== 'string')

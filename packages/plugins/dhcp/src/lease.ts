@@ -83,7 +83,9 @@ async function backoffRetry<T>(
       fast--;
     }
     if (Date.now() + delay >= deadline)
-      throw new DhcpError(`${what}: no more tries after ${resendTimeoutMs} ms: ${(lastErr as Error).message}`);
+      throw new DhcpError(
+        `${what}: no more tries after ${resendTimeoutMs} ms: ${(lastErr as Error).message}`,
+      );
     await sleep(delay, signal);
     if (base < resendMaxMs && fast === 0) base = Math.min(base * 2, Math.max(resendMaxMs, RESEND_DELAY0));
   }
@@ -342,7 +344,11 @@ export class Lease {
       return;
     }
     try {
-      c.release(this.ip, this.serverIp, Buffer.from(this.serverMac.split(':').map((h) => Number.parseInt(h, 16))));
+      c.release(
+        this.ip,
+        this.serverIp,
+        Buffer.from(this.serverMac.split(':').map((h) => Number.parseInt(h, 16))),
+      );
     } catch (err) {
       this.#log(`failed to send DHCPRELEASE: ${(err as Error).message}`);
     } finally {

@@ -4,12 +4,20 @@ import { encodeClasslessRoutes, newMessage, Opt } from './packet.js';
 
 describe('ipam config', () => {
   it('defaults the socket path', () => {
-    expect(loadIpamConfig({ type: 'dhcp' })).toEqual({ daemonSocketPath: '/run/cni/dhcp.sock', provide: [], request: [] });
+    expect(loadIpamConfig({ type: 'dhcp' })).toEqual({
+      daemonSocketPath: '/run/cni/dhcp.sock',
+      provide: [],
+      request: [],
+    });
   });
   it('names the key and value of a bad entry', () => {
-    expect(() => loadIpamConfig({ provide: [{ option: 'nope' }] })).toThrow(/ipam.provide\[0\].option.*"nope"/);
+    expect(() => loadIpamConfig({ provide: [{ option: 'nope' }] })).toThrow(
+      /ipam.provide\[0\].option.*"nope"/,
+    );
     expect(() => loadIpamConfig({ request: [{ option: '256' }] })).toThrow(/ipam.request\[0\].option/);
-    expect(() => loadIpamConfig({ provide: [{ option: 'host-name', value: 'x'.repeat(256) }] })).toThrow(/too long/);
+    expect(() => loadIpamConfig({ provide: [{ option: 'host-name', value: 'x'.repeat(256) }] })).toThrow(
+      /too long/,
+    );
     expect(() => loadIpamConfig({ priority: -1 })).toThrow(/ipam.priority/);
     expect(() => loadIpamConfig({ daemonSocketPath: 5 })).toThrow(/daemonSocketPath/);
   });
@@ -26,7 +34,11 @@ describe('prepareOptions', () => {
     expect(prepareOptions('', [], [{ skipDefault: true }]).has(Opt.PARAM_REQUEST_LIST)).toBe(false);
   });
   it('provides values from the config and from CNI_ARGS (which wins)', () => {
-    const o = prepareOptions('K8S_POD_NAME=web-1;IgnoreUnknown=1', [{ option: 'host-name', value: 'cfg', fromArg: 'K8S_POD_NAME' }], []);
+    const o = prepareOptions(
+      'K8S_POD_NAME=web-1;IgnoreUnknown=1',
+      [{ option: 'host-name', value: 'cfg', fromArg: 'K8S_POD_NAME' }],
+      [],
+    );
     expect(o.get(Opt.HOST_NAME)?.toString()).toBe('web-1');
     const o2 = prepareOptions('', [{ option: '60', value: 'vendor' }], []);
     expect(o2.get(60)?.toString()).toBe('vendor');

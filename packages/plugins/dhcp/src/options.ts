@@ -59,7 +59,8 @@ export function parseOptionName(name: string): number {
 export function loadIpamConfig(ipam: unknown): DhcpIpamConfig {
   if (!isObj(ipam)) throw bad('ipam: expected an object');
   const socket = ipam.daemonSocketPath ?? '';
-  if (typeof socket !== 'string') throw bad(`ipam.daemonSocketPath: expected a string, got ${JSON.stringify(socket)}`);
+  if (typeof socket !== 'string')
+    throw bad(`ipam.daemonSocketPath: expected a string, got ${JSON.stringify(socket)}`);
   const provide: ProvideOption[] = [];
   const request: RequestOption[] = [];
   const p = ipam.provide ?? [];
@@ -67,7 +68,8 @@ export function loadIpamConfig(ipam: unknown): DhcpIpamConfig {
   p.forEach((o, i) => {
     if (!isObj(o)) throw bad(`ipam.provide[${i}]: expected an object, got ${JSON.stringify(o)}`);
     const { option, value, fromArg } = o;
-    if (typeof option !== 'string') throw bad(`ipam.provide[${i}].option: expected a string, got ${JSON.stringify(option)}`);
+    if (typeof option !== 'string')
+      throw bad(`ipam.provide[${i}].option: expected a string, got ${JSON.stringify(option)}`);
     if (value !== undefined && typeof value !== 'string')
       throw bad(`ipam.provide[${i}].value: expected a string, got ${JSON.stringify(value)}`);
     if (fromArg !== undefined && typeof fromArg !== 'string')
@@ -78,8 +80,14 @@ export function loadIpamConfig(ipam: unknown): DhcpIpamConfig {
       throw bad(`ipam.provide[${i}].option: ${(err as Error).message}`);
     }
     if (value !== undefined && Buffer.byteLength(value) > 255)
-      throw bad(`ipam.provide[${i}].value: value too long for option ${JSON.stringify(option)} (more than 255 bytes)`);
-    provide.push({ option, ...(value !== undefined ? { value } : {}), ...(fromArg !== undefined ? { fromArg } : {}) });
+      throw bad(
+        `ipam.provide[${i}].value: value too long for option ${JSON.stringify(option)} (more than 255 bytes)`,
+      );
+    provide.push({
+      option,
+      ...(value !== undefined ? { value } : {}),
+      ...(fromArg !== undefined ? { fromArg } : {}),
+    });
   });
   const r = ipam.request ?? [];
   if (!Array.isArray(r)) throw bad(`ipam.request: expected an array, got ${JSON.stringify(r)}`);
@@ -123,7 +131,11 @@ function cniArgsMap(cniArgs: string): Map<string, string> {
  * request list (router and subnet mask unless a request has `skipDefault`). Later entries
  * for the same code replace earlier ones, as the reference's Options.Update.
  */
-export function prepareOptions(cniArgs: string, provide: ProvideOption[], request: RequestOption[]): Map<number, Buffer> {
+export function prepareOptions(
+  cniArgs: string,
+  provide: ProvideOption[],
+  request: RequestOption[],
+): Map<number, Buffer> {
   const args = cniArgsMap(cniArgs);
   const opts = new Map<number, Buffer>();
   for (const p of provide) {
@@ -133,7 +145,9 @@ export function prepareOptions(cniArgs: string, provide: ProvideOption[], reques
       const v = args.get(p.fromArg);
       if (v !== undefined) {
         if (Buffer.byteLength(v) > 255)
-          throw new Error(`value too long for option ${JSON.stringify(p.option)} from CNI_ARGS ${JSON.stringify(p.fromArg)}`);
+          throw new Error(
+            `value too long for option ${JSON.stringify(p.option)} from CNI_ARGS ${JSON.stringify(p.fromArg)}`,
+          );
         opts.set(code, Buffer.from(v));
       }
     }

@@ -64,7 +64,9 @@ describe('routes options', () => {
   });
 
   it('option 33 uses classful masks', () => {
-    const v = Buffer.from([10, 1, 0, 0, 10, 0, 0, 1, 172, 16, 0, 0, 10, 0, 0, 1, 192, 168, 3, 0, 10, 0, 0, 2]);
+    const v = Buffer.from([
+      10, 1, 0, 0, 10, 0, 0, 1, 172, 16, 0, 0, 10, 0, 0, 1, 192, 168, 3, 0, 10, 0, 0, 2,
+    ]);
     expect(parseStaticRoutes(v)).toEqual([
       { dst: '10.1.0.0/8', router: '10.0.0.1' },
       { dst: '172.16.0.0/16', router: '10.0.0.1' },

@@ -86,7 +86,8 @@ export function call(socketPath: string, req: Request, timeoutMs = 0): Promise<R
     );
     sock.on('end', () =>
       finish(() => {
-        if (buf.indexOf('\n') < 0) reject(new Error(`the DHCP daemon on ${socketPath} closed the connection without an answer`));
+        if (buf.indexOf('\n') < 0)
+          reject(new Error(`the DHCP daemon on ${socketPath} closed the connection without an answer`));
       }),
     );
   });

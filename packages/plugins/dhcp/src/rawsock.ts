@@ -73,7 +73,11 @@ export class PacketSocket {
   /** Open in the namespace the thread is in now (call inside NetNS.run). */
   static open(ifindex: number): PacketSocket {
     const s = libc();
-    const fd = s.socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, ((ETH_P_IP & 0xff) << 8) | (ETH_P_IP >> 8));
+    const fd = s.socket(
+      AF_PACKET,
+      SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+      ((ETH_P_IP & 0xff) << 8) | (ETH_P_IP >> 8),
+    );
     if (fd < 0) throw new SyscallError('socket(AF_PACKET)', s.errno());
     const sa = sockaddrLL(ifindex);
     if (s.bind(fd, sa, sa.length) < 0) {
@@ -118,7 +122,10 @@ export class PacketSocket {
       }
       if (sa[10] === PACKET_OUTGOING) continue;
       const halen = Math.min(sa[11] ?? 0, 8);
-      return { data: Buffer.from(this.#buf.subarray(0, n)), srcMac: Buffer.from(sa.subarray(12, 12 + halen)) };
+      return {
+        data: Buffer.from(this.#buf.subarray(0, n)),
+        srcMac: Buffer.from(sa.subarray(12, 12 + halen)),
+      };
     }
   }
 
