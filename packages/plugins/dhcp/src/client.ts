@@ -12,12 +12,16 @@ import {
   encodeMessage,
   MsgType,
   msgType,
-  newMessage,
   Opt,
-  optIp,
   parseIpUdp,
-  u32,
 } from './packet.js';
+import {
+  discoverMessage,
+  type Identity,
+  releaseMessage,
+  renewingRequest,
+  selectingRequest,
+} from './messages.js';
 import { PacketSocket } from './rawsock.js';
 
 export const BROADCAST_MAC = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
@@ -109,10 +113,6 @@ export interface ClientParams {
   broadcast: boolean;
 }
 
-function clientIdOption(id: string): Buffer {
-  return Buffer.concat([Buffer.from([0]), Buffer.from(id)]);
-}
-
 /** A client bound to one interface for one exchange sequence. */
 export class Client {
   readonly link: LinkInfo;
@@ -167,22 +167,13 @@ export class Client {
     this.#sock.close();
   }
 
-  #message(type: number, xid: number, extra: Partial<Dhcp4Message> = {}, withOpts = true): Dhcp4Message {
-    const m = newMessage({
-      xid,
-      chaddr: this.link.mac,
-      flags: this.#p.broadcast ? 0x8000 : 0,
-      ...extra,
-    });
-    m.options.set(Opt.MSG_TYPE, Buffer.from([type]));
-    m.options.set(Opt.CLIENT_ID, clientIdOption(this.#p.clientID));
-    if (withOpts) {
-      for (const [code, v] of this.#p.options) m.options.set(code, v);
-      // option 61 is ours unless the configuration provides it explicitly
-      if (!this.#p.options.has(Opt.CLIENT_ID)) m.options.set(Opt.CLIENT_ID, clientIdOption(this.#p.clientID));
-      m.options.set(Opt.MAX_MSG_SIZE, Buffer.from([0x05, 0xdc]));
-    }
-    return m;
+  #id(): Identity {
+    return {
+      mac: this.link.mac,
+      clientID: this.#p.clientID,
+      options: this.#p.options,
+      broadcast: this.#p.broadcast,
+    };
   }
 
   #send(m: Dhcp4Message, src: string, dst: string, mac: Uint8Array): void {
@@ -219,13 +210,9 @@ export class Client {
   /** DISCOVER → OFFER → REQUEST → ACK. */
   async request(signal?: AbortSignal): Promise<{ ack: Dhcp4Message; serverMac: Buffer }> {
     const xid = randomInt(0, 2 ** 32 - 1);
-    this.#send(this.#message(MsgType.DISCOVER, xid), '0.0.0.0', '255.255.255.255', BROADCAST_MAC);
+    this.#send(discoverMessage(this.#id(), xid), '0.0.0.0', '255.255.255.255', BROADCAST_MAC);
     const offer = (await this.#await(xid, [MsgType.OFFER], signal)).msg;
-    const serverId = optIp(offer, Opt.SERVER_ID);
-    const req = this.#message(MsgType.REQUEST, xid);
-    req.options.set(Opt.REQUESTED_IP, Buffer.from(offer.yiaddr.split('.').map(Number)));
-    if (serverId) req.options.set(Opt.SERVER_ID, Buffer.from(serverId.split('.').map(Number)));
-    this.#send(req, '0.0.0.0', '255.255.255.255', BROADCAST_MAC);
+    this.#send(selectingRequest(this.#id(), xid, offer), '0.0.0.0', '255.255.255.255', BROADCAST_MAC);
     const { msg, srcMac } = await this.#await(xid, [MsgType.ACK, MsgType.NAK], signal);
     if (msgType(msg) === MsgType.NAK)
       throw new DhcpError(`got DHCPNAK: ${msg.options.get(Opt.MESSAGE)?.toString() ?? ''}`);
@@ -243,8 +230,7 @@ export class Client {
     signal?: AbortSignal,
   ): Promise<{ ack: Dhcp4Message; serverMac: Buffer }> {
     const xid = randomInt(0, 2 ** 32 - 1);
-    const req = this.#message(MsgType.REQUEST, xid, { ciaddr: ip, flags: 0 });
-    this.#send(req, ip, serverIp, serverMac);
+    this.#send(renewingRequest(this.#id(), xid, ip), ip, serverIp, serverMac);
     const { msg, srcMac } = await this.#await(xid, [MsgType.ACK, MsgType.NAK], signal);
     if (msgType(msg) === MsgType.NAK)
       throw new DhcpError(`got DHCPNAK: ${msg.options.get(Opt.MESSAGE)?.toString() ?? ''}`);
@@ -254,8 +240,6 @@ export class Client {
   /** DHCPRELEASE, unicast to the server; no reply. */
   release(ip: string, serverIp: string, serverMac: Uint8Array): void {
     const xid = randomInt(0, 2 ** 32 - 1);
-    const m = this.#message(MsgType.RELEASE, xid, { ciaddr: ip, flags: 0 }, false);
-    m.options.set(Opt.SERVER_ID, u32(Buffer.from(serverIp.split('.').map(Number)).readUInt32BE(0)));
-    this.#send(m, ip, serverIp, serverMac);
+    this.#send(releaseMessage(this.#id(), xid, ip, serverIp), ip, serverIp, serverMac);
   }
 }
