@@ -2,13 +2,22 @@
 // requests on a unix socket, keeps leases, persists them under -statedir and resumes them
 // after a restart.
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import { lookupLink } from './client.js';
 import { Lease, type LeaseRecord, type Timing } from './lease.js';
 import { clientIdFor, DEFAULT_SOCKET_PATH, prepareOptions } from './options.js';
-import type { LeaseArgs, LeaseInfo, Request, Response } from './protocol.js';
+import { call, type LeaseArgs, type LeaseInfo, type Request, type Response } from './protocol.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/cni/dhcp';
 
@@ -357,7 +366,15 @@ export class Daemon {
       ? join(this.flags.hostPrefix, this.flags.socketPath)
       : this.flags.socketPath;
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    rmSync(path, { force: true });
+    if (existsSync(path)) {
+      // a live daemon keeps its socket; a stale file (a daemon killed with SIGKILL) is replaced
+      const live = await call(path, { method: 'status' }, 2000).then(
+        () => true,
+        () => false,
+      );
+      if (live) throw new Error(`another dhcp daemon answers on ${path}`);
+      rmSync(path, { force: true });
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(path, () => resolve());

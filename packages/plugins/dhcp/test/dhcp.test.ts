@@ -1,8 +1,8 @@
 // The dhcp plugin and daemon against a real dnsmasq: leases, routes, renewal, release,
 // concurrency, restart, errors. The daemon runs as a separate process (dist/cni/bin/dhcp).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { ALL_VERSIONS, ip, ipJson, type TestNetNS } from '@cni-internal/test-kit';
+import { ALL_VERSIONS, ip, ipJson, ourBin, type TestNetNS } from '@cni-internal/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DhcpEnv } from './env.js';
 
@@ -316,6 +316,56 @@ describe('daemon', () => {
       expect(await env.stopDaemon(sig)).toBe(0);
       expect(existsSync(env.socket)).toBe(false);
       expect(existsSync(pid)).toBe(false);
+    }
+  });
+
+  it('refuses to take over the socket of a running daemon, replaces a stale one', async () => {
+    const first = await env.startDaemon();
+    const second = new DhcpEnv();
+    try {
+      await expect(second.startDaemon(['-socketpath', env.socket])).rejects.toThrow(
+        /another dhcp daemon answers on/,
+      );
+    } finally {
+      await second.cleanup();
+    }
+    expect(first.exitCode).toBe(null);
+    expect((await env.run('STATUS', '', env.conf('1.1.0'))).code).toBe(0);
+    await env.stopDaemon('SIGKILL');
+    expect(existsSync(env.socket)).toBe(true);
+    await env.startDaemon();
+    expect((await env.run('STATUS', '', env.conf('1.1.0'))).code).toBe(0);
+  });
+
+  it('serves a socket passed by systemd socket activation (LISTEN_FDS=1)', async () => {
+    // python binds and listens, puts the socket on fd 3 and execs the launcher (same pid)
+    const script = [
+      'import os, socket, sys',
+      's = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)',
+      's.bind(sys.argv[1]); s.listen(16)',
+      'os.dup2(s.fileno(), 3); os.set_inheritable(3, True)',
+      "os.environ['LISTEN_FDS'] = '1'; os.environ['LISTEN_PID'] = str(os.getpid())",
+      "os.execv(sys.argv[2], [sys.argv[2], 'daemon', '-socketpath', sys.argv[1] + '.unused', '-statedir', sys.argv[3]])",
+    ].join('\n');
+    const p = spawn('python3', ['-c', script, env.socket, ourBin('dhcp'), env.stateDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    p.stderr.on('data', (d: Buffer) => {
+      log += d.toString();
+    });
+    try {
+      await env.until(
+        () => log.includes('listening on the socket passed by systemd') || p.exitCode !== null,
+        'activation',
+      );
+      expect(log).toContain('listening on the socket passed by systemd');
+      expect(existsSync(`${env.socket}.unused`)).toBe(false);
+      expect((await env.run('STATUS', '', env.conf('1.1.0'))).code).toBe(0);
+    } finally {
+      const done = new Promise((r) => p.once('exit', r));
+      p.kill('SIGTERM');
+      await done;
     }
   });
 
