@@ -54,16 +54,16 @@ function jitter(spanMs: number): number {
   return spanMs * (2 * Math.random() - 1);
 }
 
-/** Retry `f` with the reference's backoff until it succeeds or `deadline` / abort. */
+/** Retry `f` with the reference's backoff until it succeeds, `deadline` (epoch ms) or abort. */
 async function backoffRetry<T>(
   what: string,
   resendMaxMs: number,
-  resendTimeoutMs: number,
+  deadline: number,
   signal: AbortSignal,
   log: Logger,
   f: () => Promise<T>,
 ): Promise<T> {
-  const deadline = Date.now() + resendTimeoutMs;
+  const start = Date.now();
   let base = RESEND_DELAY0;
   let fast = RESEND_FAST_MAX;
   for (;;) {
@@ -84,7 +84,7 @@ async function backoffRetry<T>(
     }
     if (Date.now() + delay >= deadline)
       throw new DhcpError(
-        `${what}: no more tries after ${resendTimeoutMs} ms: ${(lastErr as Error).message}`,
+        `${what}: no more tries after ${Date.now() - start} ms: ${(lastErr as Error).message}`,
       );
     await sleep(delay, signal);
     if (base < resendMaxMs && fast === 0) base = Math.min(base * 2, Math.max(resendMaxMs, RESEND_DELAY0));
@@ -183,13 +183,22 @@ export class Lease {
     this.#persist(this);
   }
 
-  /** Acquire a new lease (DISCOVER/REQUEST with backoff). */
-  async acquire(): Promise<void> {
+  /** Retry until -resendtimeout, or `limit` (epoch ms) when that comes first and is ahead. */
+  #deadline(limit?: number): number {
+    const d = Date.now() + this.#timing.resendTimeoutMs;
+    return limit !== undefined && limit > Date.now() ? Math.min(d, limit) : d;
+  }
+
+  /**
+   * Acquire a new lease (DISCOVER/REQUEST with backoff). When rebinding, retries stop at the
+   * expiry of the current lease, so that the maintenance loop can act on it.
+   */
+  async acquire(rebinding = false): Promise<void> {
     const signal = this.#abort.signal;
     const { ack, serverMac } = await backoffRetry(
-      'acquire',
+      rebinding ? 'rebind' : 'acquire',
       this.#timing.resendMaxMs,
-      this.#timing.resendTimeoutMs,
+      this.#deadline(rebinding ? this.expireAt : undefined),
       signal,
       this.#log,
       async () => {
@@ -211,7 +220,8 @@ export class Lease {
     const { ack, serverMac } = await backoffRetry(
       'renew',
       this.#timing.resendMaxMs,
-      this.#timing.resendTimeoutMs,
+      // renewal attempts stop at T2, when rebinding takes over
+      this.#deadline(this.rebindAt),
       signal,
       this.#log,
       async () => {
@@ -289,7 +299,7 @@ export class Lease {
         }
       } else {
         try {
-          await this.acquire();
+          await this.acquire(true);
           this.#log(`lease rebound, expiration is ${new Date(this.expireAt).toISOString()}`);
           state = 'bound';
         } catch (err) {

@@ -1,7 +1,8 @@
 // The dhcp plugin and daemon against a real dnsmasq: leases, routes, renewal, release,
 // concurrency, restart, errors. The daemon runs as a separate process (dist/cni/bin/dhcp).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { ALL_VERSIONS, ip, ipJson, ourBin, type TestNetNS } from '@cni-internal/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DhcpEnv } from './env.js';
@@ -138,6 +139,81 @@ describe('lease lifecycle', () => {
     expect(env.leaseOf('ctr1/dhnet/eth0')?.ip).toBe(first?.ip);
     // one DISCOVER only: the renewal was a REQUEST, not a new acquisition
     expect(env.dnsmasqLog.match(/DHCPDISCOVER/g)).toHaveLength(1);
+  });
+});
+
+describe('lease maintenance', () => {
+  it('rebinds (new DISCOVER) after T2 when renewals get no answer', async () => {
+    await env.startDnsmasq(['--dhcp-option=58,10', '--dhcp-option=59,14']);
+    await env.startDaemon();
+    const c = env.addContainer();
+    const add = await env.run('ADD', c, env.conf('1.0.0'));
+    expect(add.code).toBe(0);
+    // the address is not put on the interface: the server's unicast answers to ciaddr
+    // cannot be delivered (no ARP reply), so renewing fails until T2
+    await env.until(() => /ctr1\/dhnet\/eth0: lease rebound/.test(env.daemonLog), 'rebinding');
+    expect(env.daemonLog).toMatch(/renewal time expired, rebinding/);
+    expect(env.dnsmasqLog.match(/DHCPDISCOVER/g)).toHaveLength(2);
+    expect(`${env.leaseOf('ctr1/dhnet/eth0')?.ip}/24`).toBe(add.json.ips[0].address);
+  });
+
+  it('stops maintenance when the interface disappears; CHECK then fails, DEL succeeds', async () => {
+    await env.startDnsmasq(['--dhcp-option=58,10']);
+    await env.startDaemon();
+    const c = env.addContainer();
+    const add = await env.run('ADD', c, env.conf('1.0.0'));
+    expect(add.code).toBe(0);
+    ip(c, 'link', 'del', 'eth0');
+    await env.until(
+      () => /no longer exists, terminating lease maintenance/.test(env.daemonLog),
+      'maintenance to stop',
+    );
+    const check = await env.run('CHECK', c, { ...env.conf('1.0.0'), prevResult: add.json });
+    expect(check.code).toBe(1);
+    expect(check.json.msg).toMatch(/is no longer maintained/);
+    expect((await env.run('DEL', c, env.conf('1.0.0'))).code).toBe(0);
+    expect(stateFiles()).toEqual([]);
+  });
+
+  it('a lease that cannot be acquired does not hold up another one', async () => {
+    await env.startDnsmasq();
+    await env.startDaemon(['-resendtimeout', '12s']);
+    const good = env.addContainer();
+    // a container whose link reaches no server
+    const lonely = env.addContainer();
+    ip(env.server, 'link', 'set', `vp${env.containers.length - 1}`, 'nomaster');
+    let lonelyDone = false;
+    const lonelyAdd = env.run('ADD', lonely, env.conf('1.0.0'), { containerID: 'lonely' }).then((r) => {
+      lonelyDone = true;
+      return r;
+    });
+    await env.until(
+      () => /lonely\/dhnet\/eth0: acquiring lease/.test(env.daemonLog),
+      'the first acquisition to start',
+    );
+    const add = await env.run('ADD', good, env.conf('1.0.0'), { containerID: 'good' });
+    expect(add.code).toBe(0);
+    expect(lonelyDone).toBe(false);
+    const failed = await lonelyAdd;
+    expect(failed.code).toBe(1);
+    expect(failed.json.msg).toMatch(/acquire: no more tries after \d+ ms: timed out/);
+    expect(packetSockets(lonely)).toBe('');
+  });
+
+  it('-hostprefix applies to the socket and netns paths', async () => {
+    await env.startDnsmasq();
+    const prefix = join(env.dir.path, 'host');
+    mkdirSync(prefix);
+    symlinkSync('/run', join(prefix, 'run'));
+    await env.startDaemon(['-hostprefix', prefix, '-socketpath', '/run/../sock-in-prefix']);
+    const c = env.addContainer();
+    const sock = join(prefix, 'sock-in-prefix');
+    expect(existsSync(sock)).toBe(true);
+    const conf = { ...env.conf('1.0.0'), ipam: { type: 'dhcp', daemonSocketPath: sock } };
+    // the runtime's path as the daemon's host would see it: the daemon prefixes it
+    const add = await env.run('ADD', c, conf);
+    expect(add.code, add.stdout).toBe(0);
+    expect(env.leaseOf('ctr1/dhnet/eth0')).toBeDefined();
   });
 });
 
