@@ -111,7 +111,18 @@ export async function cmdDel(args: CmdArgs): Promise<void> {
 
 export async function cmdCheck(args: CmdArgs): Promise<void> {
   const conf = loadConf(args);
-  await ask(conf, { method: 'check', args: leaseArgs(args, conf) });
+  const res = await ask(conf, { method: 'check', args: leaseArgs(args, conf) });
+  // the lease's address must be the one the runtime holds in prevResult (when it lists any)
+  const prev = conf.raw.prevResult as { ips?: { address?: unknown }[] } | undefined;
+  const held = res.result?.ips[0]?.address;
+  const listed = Array.isArray(prev?.ips)
+    ? prev.ips.map((i) => i?.address).filter((a) => typeof a === 'string')
+    : [];
+  if (held && listed.length > 0 && !listed.includes(held))
+    throw new CniError(
+      ErrCode.Internal,
+      `the DHCP lease holds ${held}, but prevResult has ${listed.join(', ')}`,
+    );
 }
 
 export async function cmdStatus(args: CmdArgs): Promise<void> {

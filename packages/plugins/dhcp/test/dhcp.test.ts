@@ -1,7 +1,7 @@
 // The dhcp plugin and daemon against a real dnsmasq: leases, routes, renewal, release,
 // concurrency, restart, errors. The daemon runs as a separate process (dist/cni/bin/dhcp).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_VERSIONS, ip, ipJson, ourBin, type TestNetNS } from '@cni-internal/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -200,6 +200,28 @@ describe('lease maintenance', () => {
     expect(packetSockets(lonely)).toBe('');
   });
 
+  it('brings the interface down when a resumed lease expires and cannot be rebound', async () => {
+    await env.startDnsmasq();
+    await env.startDaemon(['-resendtimeout', '5s']);
+    const c = env.addContainer();
+    expect((await env.run('ADD', c, env.conf('1.0.0'))).code).toBe(0);
+    await env.stopDaemon('SIGKILL');
+    // the server goes away and the stored lease is past its expiry
+    const p = env.dnsmasq;
+    const gone = new Promise((r) => p?.once('exit', r));
+    p?.kill('SIGTERM');
+    await gone;
+    env.dnsmasq = undefined;
+    const [file] = stateFiles();
+    const path = join(env.stateDir, file ?? '');
+    const rec = JSON.parse(readFileSync(path, 'utf8'));
+    writeFileSync(path, JSON.stringify({ ...rec, renewAt: 1, rebindAt: 2, expireAt: 3 }));
+    await env.startDaemon(['-resendtimeout', '5s']);
+    await env.until(() => /lease expired, bringing interface DOWN/.test(env.daemonLog), 'expiry');
+    expect(ipJson(c, 'link', 'show', 'eth0')[0].flags).not.toContain('UP');
+    expect(packetSockets(c)).toBe('');
+  });
+
   it('-hostprefix applies to the socket and netns paths', async () => {
     await env.startDnsmasq();
     const prefix = join(env.dir.path, 'host');
@@ -235,6 +257,20 @@ describe('plugin verbs', () => {
     }
     expect((await env.run('DEL', c, env.conf(v))).code).toBe(0);
     await env.until(() => env.leaseOf('ctr1/dhnet/eth0') === undefined, 'release');
+  });
+
+  it('CHECK fails when prevResult has another address than the lease', async () => {
+    await env.startDnsmasq();
+    await env.startDaemon();
+    const c = env.addContainer();
+    const add = await env.run('ADD', c, env.conf('1.0.0'));
+    expect(add.code).toBe(0);
+    const prevResult = { ...add.json, ips: [{ address: '192.0.2.99/24' }] };
+    const check = await env.run('CHECK', c, { ...env.conf('1.0.0'), prevResult });
+    expect(check.code).toBe(1);
+    expect(check.json.msg).toBe(
+      `the DHCP lease holds ${add.json.ips[0].address}, but prevResult has 192.0.2.99/24`,
+    );
   });
 
   it('CHECK verifies without acquiring a lease', async () => {
