@@ -356,7 +356,7 @@ describe('daemon', () => {
     for (const d of dels) expect(d.code).toBe(0);
     await env.until(() => env.leases().length === 0, 'all releases');
     for (const c of cs) expect(packetSockets(c)).toBe('');
-  });
+  }, 180_000);
 
   it('leases survive a daemon restart: resumed, renewed, released by the new daemon', async () => {
     await env.startDnsmasq();
