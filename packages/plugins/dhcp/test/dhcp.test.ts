@@ -50,6 +50,8 @@ describe('lease lifecycle', () => {
     // the lease is persisted; no socket stays in the container namespace between exchanges
     expect(stateFiles()).toHaveLength(1);
     expect(packetSockets(c)).toBe('');
+    // without -broadcast the server answers by unicast
+    expect(env.dnsmasqLog).not.toMatch(/broadcast response/);
 
     const del = await env.run('DEL', c, env.conf('1.0.0'));
     expect(del.code).toBe(0);
@@ -77,6 +79,14 @@ describe('lease lifecycle', () => {
     expect(add.json.ips[0].address).toBe(`${lease?.ip}/24`);
     // no router from the server (dnsmasq sends one by default: its own address)
     expect(add.json.ips[0].gateway).toBe(`${env.subnet}.1`);
+  });
+
+  it('-broadcast sets the BOOTP broadcast flag: the server broadcasts its answers', async () => {
+    await env.startDnsmasq();
+    await env.startDaemon(['-broadcast']);
+    const c = env.addContainer();
+    expect((await env.run('ADD', c, env.conf('1.0.0'))).code).toBe(0);
+    expect(env.dnsmasqLog).toMatch(/broadcast response/);
   });
 
   it('option 121 routes replace the default route; router 0.0.0.0 becomes a link-scope route', async () => {
