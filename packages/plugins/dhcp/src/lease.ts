@@ -91,6 +91,24 @@ async function backoffRetry<T>(
   }
 }
 
+/**
+ * When to renew (T1), rebind (T2) and give up (expiry), as epoch ms: option 51 (default 1 h),
+ * option 58 (default 50 % of the lease) and option 59 (default 85 %).
+ */
+export function leaseTimes(
+  ack: Dhcp4Message,
+  now: number,
+): { renewAt: number; rebindAt: number; expireAt: number } {
+  const leaseMs = (optU32(ack, Opt.LEASE_TIME) ?? DEFAULT_LEASE_S) * 1000;
+  const t1 = optU32(ack, Opt.T1);
+  const t2 = optU32(ack, Opt.T2);
+  return {
+    renewAt: now + (t1 !== undefined ? t1 * 1000 : leaseMs / 2),
+    rebindAt: now + (t2 !== undefined ? t2 * 1000 : (leaseMs * 85) / 100),
+    expireAt: now + leaseMs,
+  };
+}
+
 export class Lease {
   readonly clientID: string;
   readonly containerID: string;
@@ -168,18 +186,16 @@ export class Lease {
   }
 
   #commit(ack: Dhcp4Message, serverMac: Buffer): void {
-    const leaseS = optU32(ack, Opt.LEASE_TIME) ?? DEFAULT_LEASE_S;
-    const t2 = optU32(ack, Opt.T2) ?? Math.floor((leaseS * 85) / 100);
-    const t1 = optU32(ack, Opt.T1) ?? leaseS / 2;
+    // the result needs option 1: refuse a lease we could not report
+    resultFromAck(ack);
     const now = Date.now();
+    const t = leaseTimes(ack, now);
     this.ack = ack;
     this.serverMac = [...serverMac].map((b) => b.toString(16).padStart(2, '0')).join(':');
     this.boundAt = now;
-    this.expireAt = now + leaseS * 1000;
-    this.renewAt = now + t1 * 1000;
-    this.rebindAt = now + t2 * 1000;
-    // the result needs option 1: refuse a lease we could not report
-    resultFromAck(ack);
+    this.expireAt = t.expireAt;
+    this.renewAt = t.renewAt;
+    this.rebindAt = t.rebindAt;
     this.#persist(this);
   }
 
