@@ -29,6 +29,8 @@ const POLL_MS = 15;
 
 export class DhcpError extends Error {}
 export class LinkGoneError extends DhcpError {}
+/** The server refused the request (DHCPNAK). */
+export class NakError extends DhcpError {}
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -215,7 +217,7 @@ export class Client {
     this.#send(selectingRequest(this.#id(), xid, offer), '0.0.0.0', '255.255.255.255', BROADCAST_MAC);
     const { msg, srcMac } = await this.#await(xid, [MsgType.ACK, MsgType.NAK], signal);
     if (msgType(msg) === MsgType.NAK)
-      throw new DhcpError(`got DHCPNAK: ${msg.options.get(Opt.MESSAGE)?.toString() ?? ''}`);
+      throw new NakError(`got DHCPNAK: ${msg.options.get(Opt.MESSAGE)?.toString() ?? ''}`);
     return { ack: msg, serverMac: srcMac };
   }
 
@@ -233,7 +235,7 @@ export class Client {
     this.#send(renewingRequest(this.#id(), xid, ip), ip, serverIp, serverMac);
     const { msg, srcMac } = await this.#await(xid, [MsgType.ACK, MsgType.NAK], signal);
     if (msgType(msg) === MsgType.NAK)
-      throw new DhcpError(`got DHCPNAK: ${msg.options.get(Opt.MESSAGE)?.toString() ?? ''}`);
+      throw new NakError(`got DHCPNAK: ${msg.options.get(Opt.MESSAGE)?.toString() ?? ''}`);
     return { ack: msg, serverMac: srcMac };
   }
 

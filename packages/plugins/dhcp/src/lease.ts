@@ -5,6 +5,7 @@ import {
   type ClientParams,
   DhcpError,
   LinkGoneError,
+  NakError,
   lookupLink,
   setLinkDown,
   sleep,
@@ -62,6 +63,7 @@ async function backoffRetry<T>(
   signal: AbortSignal,
   log: Logger,
   f: () => Promise<T>,
+  fatal: (err: unknown) => boolean = () => false,
 ): Promise<T> {
   const start = Date.now();
   let base = RESEND_DELAY0;
@@ -72,7 +74,7 @@ async function backoffRetry<T>(
       return await f();
     } catch (err) {
       if (signal.aborted) throw err;
-      if (err instanceof LinkGoneError) throw err;
+      if (err instanceof LinkGoneError || fatal(err)) throw err;
       lastErr = err;
       log(`${what}: ${(err as Error).message}`);
     }
@@ -248,6 +250,8 @@ export class Lease {
           c.close();
         }
       },
+      // a NAK is an answer: the address is no longer ours, stop renewing
+      (err) => err instanceof NakError,
     );
     this.#commit(ack, serverMac);
     this.renewals++;
@@ -308,7 +312,10 @@ export class Lease {
         } catch (err) {
           if (signal.aborted) return;
           this.#log((err as Error).message);
-          if (Date.now() >= this.rebindAt) {
+          if (err instanceof NakError) {
+            this.#log('renewal refused by the server, rebinding');
+            state = 'rebinding';
+          } else if (Date.now() >= this.rebindAt) {
             this.#log('renewal time expired, rebinding');
             state = 'rebinding';
           }

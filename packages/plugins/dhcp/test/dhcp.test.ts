@@ -1,7 +1,15 @@
 // The dhcp plugin and daemon against a real dnsmasq: leases, routes, renewal, release,
 // concurrency, restart, errors. The daemon runs as a separate process (dist/cni/bin/dhcp).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ALL_VERSIONS, ip, ipJson, ourBin, type TestNetNS } from '@cni-internal/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -165,6 +173,31 @@ describe('lease maintenance', () => {
     expect(env.daemonLog).toMatch(/renewal time expired, rebinding/);
     expect(env.dnsmasqLog.match(/DHCPDISCOVER/g)).toHaveLength(2);
     expect(`${env.leaseOf('ctr1/dhnet/eth0')?.ip}/24`).toBe(add.json.ips[0].address);
+  });
+
+  it('a DHCPNAK to a renewal starts rebinding at once', async () => {
+    await env.startDnsmasq(['--dhcp-option=58,10']);
+    await env.startDaemon();
+    const c = env.addContainer();
+    const add = await env.run('ADD', c, env.conf('1.0.0'));
+    expect(add.code).toBe(0);
+    configure(c, add.json.ips[0].address);
+    // the server restarts with a range that excludes the address, authoritative: it NAKs
+    const p = env.dnsmasq;
+    const gone = new Promise((r) => p?.once('exit', r));
+    p?.kill('SIGTERM');
+    await gone;
+    rmSync(env.leaseFile, { force: true });
+    env.dnsmasqLog = '';
+    await env.startDnsmasq(
+      ['--dhcp-option=58,10', '--dhcp-authoritative'],
+      `${env.subnet}.201,${env.subnet}.250`,
+    );
+    await env.until(() => /ctr1\/dhnet\/eth0: lease rebound/.test(env.daemonLog), 'rebinding after the NAK');
+    expect(env.daemonLog).toMatch(/renewal refused by the server, rebinding/);
+    expect(env.dnsmasqLog).toMatch(/DHCPNAK/);
+    const ipNow = Number(env.leaseOf('ctr1/dhnet/eth0')?.ip.split('.')[3]);
+    expect(ipNow).toBeGreaterThanOrEqual(201);
   });
 
   it('stops maintenance when the interface disappears; CHECK then fails, DEL succeeds', async () => {

@@ -68,7 +68,7 @@ export class DhcpEnv {
   }
 
   /** Start dnsmasq in the server namespace (`extra` dnsmasq options, e.g. --dhcp-option=…). */
-  async startDnsmasq(extra: string[] = []): Promise<void> {
+  async startDnsmasq(extra: string[] = [], range = `${this.subnet}.10,${this.subnet}.200`): Promise<void> {
     const args = [
       'netns',
       'exec',
@@ -83,7 +83,7 @@ export class DhcpEnv {
       '--no-ping',
       '--log-dhcp',
       '--log-facility=-',
-      `--dhcp-range=${this.subnet}.10,${this.subnet}.200,255.255.255.0,2m`,
+      `--dhcp-range=${range},255.255.255.0,2m`,
       `--dhcp-leasefile=${this.leaseFile}`,
       `--pid-file=${join(this.dir.path, 'dnsmasq.pid')}`,
       ...extra,
