@@ -524,6 +524,28 @@ describe('daemon', () => {
     }
   });
 
+  it('refuses more than one socket from systemd', async () => {
+    const script = [
+      'import os, socket, sys',
+      'a = socket.socket(socket.AF_UNIX); a.bind(sys.argv[1] + ".a"); a.listen(1)',
+      'b = socket.socket(socket.AF_UNIX); b.bind(sys.argv[1] + ".b"); b.listen(1)',
+      'os.dup2(a.fileno(), 3); os.dup2(b.fileno(), 4)',
+      "os.environ['LISTEN_FDS'] = '2'; os.environ['LISTEN_PID'] = str(os.getpid())",
+      "os.execv(sys.argv[2], [sys.argv[2], 'daemon', '-socketpath', sys.argv[1], '-statedir', sys.argv[3]])",
+    ].join('\n');
+    const p = spawn('python3', ['-c', script, env.socket, ourBin('dhcp'), env.stateDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    p.stderr.on('data', (d: Buffer) => {
+      log += d.toString();
+    });
+    const code = await new Promise((r) => p.once('exit', r));
+    expect(code).toBe(1);
+    expect(log).toMatch(/socket activation: expected exactly one socket, got 2/);
+    expect(existsSync(env.socket)).toBe(false);
+  });
+
   it('rejects unknown flags', async () => {
     await expect(env.startDaemon(['-bogus'])).rejects.toThrow(/flag provided but not defined: -bogus/);
   });
