@@ -8,7 +8,6 @@ const unit = unitProject(import.meta.dirname);
 const kernel = kernelProject(import.meta.dirname);
 unit.test.include = ['{packages,packages/plugins,tooling}/*/src/**/*.test.ts'];
 kernel.test.include = ['{packages,packages/plugins,tooling}/*/test/**/*.test.ts', 'tests/**/*.test.ts'];
-kernel.test.exclude = ['**/node_modules/**', '**/*.uml.test.ts'];
 
 export default defineConfig({
   test: {

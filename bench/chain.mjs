@@ -55,7 +55,11 @@ function chain(impl) {
         },
       },
     },
-    { type: 'firewall', conf: { cniVersion: '1.0.0', name, type: 'firewall' } },
+    {
+      type: 'firewall',
+      // our firewall records attachments for GC; keep them in the bench's work dir
+      conf: { cniVersion: '1.0.0', name, type: 'firewall', dataDir: join(work, `${impl}-firewall`) },
+    },
   ];
 }
 

@@ -52,7 +52,7 @@ plugins, or set CNI_TS_NODE to its path). A plugin started without a usable Node
 and prints a CNI error on stdout. For nodes without Node.js use the \`-standalone\` tarball.
 
 Plugins: ${plugins.map((p) => p.type).join(', ')}.
-Layout: one launcher per plugin type; the shared code in cni-ts/ (one bundle, split per plugin);
+Layout: one launcher per plugin type; the shared code in cni-ts/ (one CommonJS bundle of every plugin);
 koffi ${koffiVersion} for ${platform.os}/${platform.arch} in cni-ts/node_modules/koffi.
 manifest.json lists every @cni/plugin-* package and its version.
 `;

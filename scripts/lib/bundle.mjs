@@ -1,9 +1,10 @@
 // Build the shared plugin bundle and the per-type launchers (DESIGN §5, §10):
 //   <out>/<type>            a tiny /bin/sh launcher per plugin type (or <type>.cmd on Windows)
-//   <out>/cni-ts/cni.mjs    the entry: checks Node, then loads only the requested plugin's chunk
-//   <out>/cni-ts/*.mjs      code-split chunks (shared code once, one chunk per plugin)
+//   <out>/cni-ts/cni.cjs    the entry: checks Node, then runs plugins.cjs (with V8's code cache)
+//   <out>/cni-ts/plugins.cjs  every plugin in one CommonJS bundle (+ plugins.cjs.cache in dist/cni/bin)
 //   <out>/cni-ts/node_modules/koffi  koffi's loader + the native module of the target platform
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { repoRoot } from './plugins.mjs';
@@ -24,8 +25,13 @@ export function workspaceAliases() {
 export const MIN_NODE = '20.19.0';
 
 function entrySource() {
-  // Kept free of modern syntax so that an old Node reaches the version check.
+  // Kept free of modern syntax so that an old Node reaches the version check. The bundle is
+  // compiled through vm.Script with V8's code cache (plugins.cjs.cache, written by
+  // writeCodeCache at build time) when one is present and accepted: no parsing or compiling of
+  // the code a plugin runs at start-up. A missing or rejected cache (another Node or V8 build)
+  // only costs the compile.
   return `// cni-ts plugin entry
+'use strict';
 var want = ${JSON.stringify(MIN_NODE)}.split('.').map(Number);
 var have = process.versions.node.split('.').map(Number);
 var type = process.argv[2] || '';
@@ -35,7 +41,22 @@ if (have[0] < want[0] || (have[0] === want[0] && have[1] < want[1])) {
   process.stdout.write(JSON.stringify({ code: 999, msg: msg }, null, 4));
   process.exitCode = 1;
 } else {
-  import('./dispatch.mjs').then(function (m) { return m.main(type); });
+  var fs = require('fs');
+  var path = require('path');
+  var vm = require('vm');
+  var Module = require('module');
+  var file = path.join(__dirname, 'plugins.cjs');
+  var cacheFile = file + '.cache';
+  var cached;
+  try { cached = fs.readFileSync(cacheFile); } catch (e) { cached = undefined; }
+  var script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData: cached });
+  var mod = { exports: {} };
+  script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, __dirname);
+  if (process.env.CNI_TS_WRITE_CODE_CACHE === cacheFile) {
+    mod.exports.train().then(function () { fs.writeFileSync(cacheFile, script.createCachedData()); });
+  } else {
+    mod.exports.main(type);
+  }
 }
 `;
 }
@@ -44,7 +65,7 @@ function dispatchSource(plugins) {
   const loaders = plugins
     .map((p) => `  ${JSON.stringify(p.type)}: () => import(${JSON.stringify(p.name)}).then((m) => m.plugin),`)
     .join('\n');
-  return `import { pluginMain, registerInProcessPlugin } from '@cni/skel';
+  return `import { pluginMain, registerInProcessPlugin, runPlugin } from '@cni/skel';
 
 const loaders = {
 ${loaders}
@@ -62,6 +83,19 @@ export async function main(type) {
   for (const [t, l] of Object.entries(loaders)) registerInProcessPlugin(t, l);
   await pluginMain(await load());
 }
+
+/** Build-time warm-up for the code cache: load every plugin and run each one's VERSION and a bad ADD. */
+export async function train() {
+  for (const load of Object.values(loaders)) {
+    const def = await load();
+    await runPlugin(def, { CNI_COMMAND: 'VERSION' }, Buffer.from('{}'));
+    await runPlugin(
+      def,
+      { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'train', CNI_NETNS: '/nonexistent/netns', CNI_IFNAME: 'eth0', CNI_PATH: '/nonexistent' },
+      Buffer.from('{"cniVersion":"1.1.0","name":"train","type":"' + def.type + '","ipam":{}}'),
+    );
+  }
+}
 `;
 }
 
@@ -78,7 +112,7 @@ if ! command -v "$node" >/dev/null 2>&1; then
   printf '{\\n    "code": 999,\\n    "msg": "cni-ts ${type}: Node.js >= ${MIN_NODE} is required but was not found on PATH"\\n}'
   exit 1
 fi
-exec "$node" "$d/cni-ts/cni.mjs" ${type} "$@"
+exec "$node" "$d/cni-ts/cni.cjs" ${type} "$@"
 `;
 }
 
@@ -91,30 +125,44 @@ export async function buildBundle({ out, plugins, minify = true }) {
   mkdirSync(lib, { recursive: true });
   const tmp = join(repoRoot, 'node_modules', '.cache', 'cni-ts-bundle');
   mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, 'cni.mjs'), entrySource());
+  writeFileSync(join(lib, 'cni.cjs'), entrySource());
   writeFileSync(join(tmp, 'dispatch.mjs'), dispatchSource(plugins));
+  // One CommonJS file: no ESM loader at start-up (resolution, linking, one compile per chunk),
+  // and one script whose code V8 can cache.
   await build({
-    entryPoints: { cni: join(tmp, 'cni.mjs'), dispatch: join(tmp, 'dispatch.mjs') },
+    entryPoints: [join(tmp, 'dispatch.mjs')],
     absWorkingDir: repoRoot,
     alias: workspaceAliases(),
     bundle: true,
-    splitting: true,
-    format: 'esm',
+    format: 'cjs',
     platform: 'node',
     target: 'node20',
-    outdir: lib,
-    outExtension: { '.js': '.mjs' },
-    chunkNames: '[name]-[hash]',
+    outfile: join(lib, 'plugins.cjs'),
     external: ['koffi'],
     minify,
     legalComments: 'none',
     logLevel: 'warning',
-    // ESM output that still offers require() to bundled CommonJS code.
-    banner: {
-      js: "import { createRequire as __cniCreateRequire } from 'node:module'; const require = __cniCreateRequire(import.meta.url);",
-    },
+    define: { 'import.meta.url': '__cniImportMetaUrl' },
+    banner: { js: "var __cniImportMetaUrl = require('url').pathToFileURL(__filename).href;" },
   });
   return lib;
+}
+
+/**
+ * Write cni-ts/plugins.cjs.cache: V8's code cache for the bundle, made by this Node after a
+ * warm-up run. Only for a bundle run by this same Node (dist/cni/bin); release tarballs go
+ * without (the cache is not reproducible and another Node would reject it).
+ */
+export function writeCodeCache(lib, node = process.execPath) {
+  const cacheFile = join(lib, 'plugins.cjs.cache');
+  rmSync(cacheFile, { force: true });
+  const r = spawnSync(node, [join(lib, 'cni.cjs')], {
+    env: { PATH: process.env.PATH, CNI_TS_WRITE_CODE_CACHE: cacheFile },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
+  if (r.status !== 0 || !existsSync(cacheFile)) throw new Error(`code cache warm-up failed: ${r.stderr}`);
+  return cacheFile;
 }
 
 export function writeLaunchers(out, plugins) {

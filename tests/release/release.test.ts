@@ -99,7 +99,7 @@ describe('scripts/release.sh', () => {
     for (const arch of LINUX) {
       const list = listTar(join(outA, `cni-plugins-linux-${arch}-${tag}.tgz`));
       for (const t of types) expect(list, `${arch}: ${t}`).toContain(t);
-      for (const f of ['README.md', 'LICENSE', 'manifest.json', 'cni-ts/cni.mjs', 'cni-ts/dispatch.mjs']) {
+      for (const f of ['README.md', 'LICENSE', 'manifest.json', 'cni-ts/cni.cjs', 'cni-ts/plugins.cjs']) {
         expect(list, `${arch}: ${f}`).toContain(f);
       }
       const natives = list.filter((f) => f.endsWith('koffi.node'));

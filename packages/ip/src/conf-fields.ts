@@ -34,6 +34,18 @@ export function optBool(o: Record<string, unknown>, key: string, prefix = ''): b
   return v;
 }
 
+/** A JSON object (not an array); absent → undefined. */
+export function optObject(
+  o: Record<string, unknown>,
+  key: string,
+  prefix = '',
+): Record<string, unknown> | undefined {
+  const v = getKey(o, key);
+  if (absent(v)) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw wrongType(prefix + key, 'an object', v);
+  return v as Record<string, unknown>;
+}
+
 /** An integer in [min, max] (Go int / uint32 fields); absent → undefined. */
 export function optInt(
   o: Record<string, unknown>,

@@ -1,13 +1,20 @@
 // Names and comments derived from hashes, bit for bit as the reference's pkg/utils: chain
 // names (iptables), IFB device names (bandwidth), rule comments.
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+
+// node:crypto is loaded on first use: most plugin runs hash nothing.
+const lazyRequire = createRequire(import.meta.url);
 
 /** iptables limits chain names to 28 characters (29 with the NUL). */
 export const MAX_CHAIN_LENGTH = 28;
 const CHAIN_PREFIX = 'CNI-';
 const SHA512_HEX_LENGTH = 128;
 
-const sha512Hex = (s: string): string => createHash('sha512').update(s, 'utf8').digest('hex');
+const sha512Hex = (s: string): string =>
+  (lazyRequire('node:crypto') as typeof import('node:crypto'))
+    .createHash('sha512')
+    .update(s, 'utf8')
+    .digest('hex');
 
 /**
  * `prefix` + hex(sha512(toHash)), cut to `length` characters. Throws (the reference panics)

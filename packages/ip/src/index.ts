@@ -1,4 +1,5 @@
 export * from './cidr.js';
+export { isIP, isIPv4, isIPv6 } from '@cni/netlink';
 export { validateExpectedInterfaceIPs, validateExpectedRoute } from './check.js';
 export {
   enableForward,
@@ -37,6 +38,7 @@ export {
   invalid,
   optBool,
   optInt,
+  optObject,
   optString,
   resolveMac,
   UINT32_MAX,
@@ -46,12 +48,26 @@ export {
   checkAddrsRoutes,
   checkIfaceCommon,
   checkPrelude,
+  delIpamThenLink,
   forwardGC,
   forwardStatus,
+  internal,
   ipamAdd,
   ipamDel,
   msg,
   openNetNS,
   openNetNSForDel,
   Rollback,
+  setNotifySysctls,
+  type ValidAttachment,
+  validAttachments,
 } from './plugin-steps.js';
+export {
+  type ChildLinkSpec,
+  type CreatedLink,
+  createChildLink,
+  defaultRouteInterface,
+  type MasterConf,
+  type ResolveMasterOptions,
+  resolveMaster,
+} from './master.js';

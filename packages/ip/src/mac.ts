@@ -1,5 +1,5 @@
 // MAC address helpers: parse/format in the reference's text form (lower case, colons).
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from './random.js';
 
 /** Parse `aa:bb:cc:dd:ee:ff` (also `-` separated, any case); undefined when not a 6-byte MAC. */
 export function parseMAC(text: string): Buffer | undefined {

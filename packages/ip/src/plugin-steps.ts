@@ -1,8 +1,9 @@
 // Steps every main plugin here shares: the IPAM half of ADD with its rollback, the CHECK
 // walk over prevResult, STATUS/GC forwarding, and an undo list for ADD.
 import { validateExpectedInterfaceIPs, validateExpectedRoute } from './check.js';
-import type { Netlink } from '@cni/netlink';
-import { isNSPathNotExist, NetNS } from '@cni/ns';
+import { isNotFound, Netlink } from '@cni/netlink';
+import { isNSPathNotExist, NetNS, sysctlSetIn } from '@cni/ns';
+import { delLinkByName } from './veth.js';
 import {
   CniError,
   delegateAdd,
@@ -11,6 +12,7 @@ import {
   delegateGC,
   delegateStatus,
   ErrCode,
+  getKey,
   type Interface,
   type NetConf,
   type Result,
@@ -37,25 +39,28 @@ export class Rollback {
   }
 }
 
-/** Open the container namespace with the reference's message. */
-export function openNetNS(path: string): NetNS {
+/**
+ * Open the container namespace with the reference's message; the CNI error code is 999 unless
+ * `code` says otherwise (e.g. ErrCode.InvalidNetNS).
+ */
+export function openNetNS(path: string, code: number = ErrCode.Internal): NetNS {
   try {
     return NetNS.open(path);
   } catch (e) {
-    throw new CniError(ErrCode.Internal, `failed to open netns "${path}": ${(e as Error).message}`);
+    throw new CniError(code, `failed to open netns "${path}": ${(e as Error).message}`);
   }
 }
 
 /**
  * Open the namespace for DEL: undefined when it no longer exists (DEL then succeeds after
- * releasing IPAM, as the reference's NSPathNotExistErr handling).
+ * releasing IPAM, as the reference's NSPathNotExistErr handling). `code` as for openNetNS.
  */
-export function openNetNSForDel(path: string): NetNS | undefined {
+export function openNetNSForDel(path: string, code: number = ErrCode.Internal): NetNS | undefined {
   try {
     return NetNS.open(path);
   } catch (e) {
     if (isNSPathNotExist(e)) return undefined;
-    throw new CniError(ErrCode.Internal, `failed to open netns "${path}": ${(e as Error).message}`);
+    throw new CniError(code, `failed to open netns "${path}": ${(e as Error).message}`);
   }
 }
 
@@ -75,6 +80,49 @@ export async function ipamAdd(conf: NetConf, stdin: Buffer, rb: Rollback): Promi
 
 export async function ipamDel(conf: NetConf, stdin: Buffer): Promise<void> {
   if (conf.ipam?.type) await delegateDel(conf.ipam.type, stdin);
+}
+
+/**
+ * The whole DEL of a plugin that owns one link in the container: IPAM DEL (when configured),
+ * then delete `ifName` in `netns`. No netns, a vanished netns, a missing link and a repeated
+ * DEL all succeed; nothing but the JSON is read (no master or other host lookup).
+ */
+export async function delIpamThenLink(
+  conf: NetConf,
+  stdin: Buffer,
+  netns: string,
+  ifName: string,
+): Promise<void> {
+  await ipamDel(conf, stdin);
+  if (netns === '') return;
+  const contNs = openNetNSForDel(netns);
+  if (!contNs) return;
+  try {
+    const nl = Netlink.open(contNs);
+    try {
+      delLinkByName(nl, ifName);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    } finally {
+      nl.close();
+    }
+  } finally {
+    contNs.close();
+  }
+}
+
+/**
+ * `net/ipv4/conf/<if>/arp_notify=1` and `net/ipv6/conf/<if>/ndisc_notify=1` in `ns`, errors
+ * ignored as the reference does (e.g. IPv6 disabled).
+ */
+export function setNotifySysctls(ns: NetNS, ifName: string): void {
+  for (const key of [`net/ipv4/conf/${ifName}/arp_notify`, `net/ipv6/conf/${ifName}/ndisc_notify`]) {
+    try {
+      sysctlSetIn(ns, key, '1');
+    } catch {
+      // ignored, as the reference
+    }
+  }
 }
 
 export async function forwardStatus(conf: NetConf, stdin: Buffer): Promise<void> {
@@ -141,3 +189,37 @@ export function checkIfaceCommon(nl: Netlink, iface: Interface) {
 
 /** `message` of anything thrown, for wrapping in the reference's phrases. */
 export const msg = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Anything thrown as a CNI error 999 with an optional `prefix: ` (CniErrors pass through). */
+export function internal(prefix: string, e: unknown): CniError {
+  if (e instanceof CniError) return e;
+  return new CniError(ErrCode.Internal, prefix ? `${prefix}: ${msg(e)}` : msg(e));
+}
+
+/** One entry of `cni.dev/valid-attachments` (CNI 1.1 GC). */
+export interface ValidAttachment {
+  containerID: string;
+  ifname: string;
+}
+
+/** The `cni.dev/valid-attachments` of a GC request; absent → []; a wrong shape is error 6. */
+export function validAttachments(raw: Record<string, unknown>): ValidAttachment[] {
+  const v = getKey(raw, 'cni.dev/valid-attachments');
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v))
+    throw new CniError(
+      ErrCode.DecodingFailure,
+      `"cni.dev/valid-attachments" must be an array, got ${JSON.stringify(v)}`,
+    );
+  return v.map((a, i) => {
+    const o = (typeof a === 'object' && a !== null ? a : {}) as Record<string, unknown>;
+    const containerID = getKey(o, 'containerID');
+    const ifname = getKey(o, 'ifname');
+    if (typeof containerID !== 'string' || typeof ifname !== 'string')
+      throw new CniError(
+        ErrCode.DecodingFailure,
+        `"cni.dev/valid-attachments[${i}]" needs string "containerID" and "ifname", got ${JSON.stringify(a)}`,
+      );
+    return { containerID, ifname };
+  });
+}

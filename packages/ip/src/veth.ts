@@ -1,9 +1,9 @@
 // veth pairs and link helpers as the reference's pkg/ip does them: the container side is
 // created inside the container netns and its peer is placed directly into the host netns
 // (IFLA_NET_NS_FD on the peer), under a random `veth%08x` name unless one is given.
-import { randomBytes } from 'node:crypto';
 import { isExists, isNotFound, type Link, Netlink } from '@cni/netlink';
 import type { NetNS } from '@cni/ns';
+import { randomBytes } from './random.js';
 
 /** What callers need of a created interface (the reference returns net.Interface). */
 export interface LinkInterface {

@@ -1,9 +1,13 @@
 // Running netfilter tools inside a namespace: the child inherits the netns of the thread
 // that forks it, so the spawn happens inside NetNS.run.
-import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { NetNS } from '@cni/ns';
+
+// node:child_process is loaded on the first exec (the nftables backend and netlink need none).
+const lazyRequire = createRequire(import.meta.url);
+const childProcess = () => lazyRequire('node:child_process') as typeof import('node:child_process');
 
 const FALLBACK_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 const found = new Map<string, string | null>();
@@ -44,7 +48,7 @@ export interface ExecResult {
 /** Run `bin args` (stdin = input) inside `ns` (or where the thread is now). */
 export function execIn(ns: NetNS | undefined, bin: string, args: string[], input?: string): ExecResult {
   const go = (): ExecResult => {
-    const r = spawnSync(bin, args, {
+    const r = childProcess().spawnSync(bin, args, {
       input: input ?? '',
       encoding: 'utf8',
       maxBuffer: 256 * 1024 * 1024,

@@ -1,5 +1,6 @@
 export { type Backend, detectBackend, isBackend, supportsIPTables, supportsNFTables } from './detect.js';
 export { type ExecResult, execIn, findBinary, setBinaryDirs } from './exec.js';
+export { isIP } from '@cni/ip';
 export {
   formatChainName,
   formatChainNameWithPrefix,

@@ -1,6 +1,6 @@
 // Canonical form of an iptables rule, as iptables-save prints it, so that a rule we are about to
 // add can be compared with what is already in the kernel without one `iptables -C` per rule.
-import { isIP } from 'node:net';
+import { isIP } from '@cni/ip';
 
 const HEADER: Record<string, string> = {
   '-s': '-s',

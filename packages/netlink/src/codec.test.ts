@@ -16,7 +16,7 @@ import {
   rtmsg,
   tcmsg,
 } from './codec/message.js';
-import { decodeLink } from './link.js';
+import { decodeLink, encodeBridgeVlanFiltering } from './link.js';
 import { decodeNeigh } from './neigh.js';
 import { decodeRoute } from './route.js';
 import { decodeRule } from './rule.js';
@@ -178,5 +178,22 @@ describe('attributes', () => {
   it('stops at a truncated attribute instead of reading past the buffer', () => {
     const bytes = Buffer.from('0800010001000000ff00020000', 'hex');
     expect(decodeAttrs(bytes).map((a) => a.type)).toEqual([1]);
+  });
+});
+
+describe('bridge VLAN filtering change', () => {
+  it('is an ifinfomsg for the index with linkinfo {kind bridge, data {vlan_filtering}}', () => {
+    for (const on of [true, false]) {
+      const link = decodeLink({
+        type: 16,
+        flags: 0,
+        seq: 0,
+        pid: 0,
+        payload: encodeBridgeVlanFiltering(7, on),
+      });
+      expect(link).toMatchObject({ index: 7, kind: 'bridge', info: { bridgeVlanFiltering: on } });
+      expect(link.name).toBe('');
+    }
+    expect(() => encodeBridgeVlanFiltering(0, true)).toThrow(/invalid link index 0/);
   });
 });

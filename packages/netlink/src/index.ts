@@ -35,6 +35,7 @@ export {
   tcmsg,
 } from './codec/message.js';
 export { isExists, isNotFound, NetlinkError } from './errors.js';
+export { isIP, isIPv4, isIPv6 } from './ipaddr.js';
 export type { IpvlanMode, Link, LinkInfo, LinkSpec, MacvlanMode, OperState } from './link.js';
 export { validateIfName } from './link.js';
 export { Netlink } from './netlink.js';
@@ -44,5 +45,5 @@ export type { BridgePortOptions } from './bridge.js';
 export { conntrackDeleteByDstPort } from './conntrack.js';
 export type { Neigh } from './neigh.js';
 export type { Rule } from './rule.js';
-export type { Qdisc, TbfOptions } from './tc.js';
+export type { MirredRedirectOptions, Qdisc, TbfOptions } from './tc.js';
 export { type TuntapOptions, tuntapCreate } from './tuntap.js';

@@ -1,5 +1,66 @@
+import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { broadcastBytes, bytesToIp, ipToBytes, maskBytes, parseCidr, parseMac } from './ipaddr.js';
+import {
+  broadcastBytes,
+  bytesToIp,
+  ipToBytes,
+  isIP,
+  isIPv4,
+  isIPv6,
+  maskBytes,
+  parseCidr,
+  parseMac,
+} from './ipaddr.js';
+
+describe('isIP', () => {
+  it('answers as node:net for valid and invalid text', () => {
+    const samples = [
+      '0.0.0.0',
+      '10.0.0.1',
+      '255.255.255.255',
+      '256.0.0.1',
+      '01.2.3.4',
+      '1.2.3',
+      '1.2.3.4.5',
+      '1.2.3.4 ',
+      '',
+      ':',
+      '::',
+      '::1',
+      '1::',
+      ':::',
+      '1:::2',
+      '::1::',
+      'fd00::1',
+      '2001:db8::1:0:0:1',
+      'fe80::1%eth0',
+      'fe80::1%',
+      'fe80::1%e th',
+      '1:2:3:4:5:6:7:8',
+      '1:2:3:4:5:6:7:8:9',
+      '1:2:3:4:5:6:7',
+      '1:2:3:4:5:6:7::',
+      '::2:3:4:5:6:7:8',
+      '1::2:3:4:5:6:7:8',
+      '::ffff:1.2.3.4',
+      '::1.2.3.4',
+      '1:2:3:4:5:6:1.2.3.4',
+      '1:2:3:4:5:6:7:1.2.3.4',
+      '::ffff:1.2.3',
+      '12345::',
+      'g::',
+      ':1::',
+      '1::2:',
+      'abcd:ef01::ABCD',
+      '1.2.3.4::',
+    ];
+    for (const s of samples) {
+      expect([s, isIPv4(s)]).toEqual([s, net.isIPv4(s)]);
+      expect([s, isIPv6(s)]).toEqual([s, net.isIPv6(s)]);
+      expect([s, isIP(s)]).toEqual([s, net.isIP(s)]);
+    }
+  });
+});
 
 describe('ip text', () => {
   it('round-trips addresses in the form Go prints them', () => {

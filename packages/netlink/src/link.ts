@@ -80,7 +80,7 @@ export type LinkSpec =
   | { kind: 'ipvlan'; name: string; parent: number; mode: IpvlanMode; mtu?: number; nsFd?: number }
   | { kind: 'vlan'; name: string; parent: number; vlanId: number; mtu?: number; nsFd?: number }
   | { kind: 'vrf'; name: string; table: number }
-  | { kind: 'dummy' | 'ifb'; name: string; mtu?: number };
+  | { kind: 'dummy' | 'ifb'; name: string; mtu?: number; txQLen?: number };
 
 const IFNAMSIZ = 16;
 
@@ -321,6 +321,25 @@ function checkIndex(op: string, index: number): number {
   if (!Number.isInteger(index) || index <= 0 || index > 0x7fffffff)
     fail(op, `invalid link index ${String(index)}`);
   return index;
+}
+
+/**
+ * The RTM_NEWLINK body that turns VLAN filtering of the existing bridge `index` on or off
+ * (`ip link set <br> type bridge vlan_filtering 1|0`): kind bridge, IFLA_BR_VLAN_FILTERING.
+ */
+export function encodeBridgeVlanFiltering(index: number, on: boolean): Buffer {
+  const op = `link set ${index} type bridge vlan_filtering ${on ? 1 : 0}`;
+  const info = [
+    attr.str(C.IFLA_INFO_KIND, 'bridge'),
+    attr.nest(C.IFLA_INFO_DATA, [attr.u8(C.IFLA_BR_VLAN_FILTERING, on ? 1 : 0)]),
+  ];
+  return linkMessage(hdr(checkIndex(op, index)), [attr.nest(C.IFLA_LINKINFO, info)]);
+}
+
+/** Change VLAN filtering of an existing bridge (RTM_NEWLINK without NLM_F_CREATE: a change). */
+export function linkSetBridgeVlanFiltering(sock: NlSocket, index: number, on: boolean): void {
+  const op = `link set ${index} type bridge vlan_filtering ${on ? 1 : 0}`;
+  sock.ack(C.RTM_NEWLINK, 0, encodeBridgeVlanFiltering(index, on), op);
 }
 
 export function linkSetFlags(sock: NlSocket, index: number, flag: number, on: boolean, op: string): void {

@@ -124,6 +124,11 @@ export class Netlink {
     L.linkSet.master(this.sock, index, master);
   }
 
+  /** VLAN filtering of an existing bridge on/off (the kernel needs CONFIG_BRIDGE_VLAN_FILTERING). */
+  linkSetBridgeVlanFiltering(index: number, on: boolean): void {
+    L.linkSetBridgeVlanFiltering(this.sock, index, on);
+  }
+
   linkSetNsFd(index: number, fd: number): void {
     L.linkSet.nsFd(this.sock, index, fd);
   }
@@ -241,7 +246,12 @@ export class Netlink {
     T.qdiscDel(this.sock, index, parent);
   }
 
-  filterAddU32MirredRedirect(index: number, parentHandle: number, targetIndex: number): void {
-    T.filterAddU32MirredRedirect(this.sock, index, parentHandle, targetIndex);
+  filterAddU32MirredRedirect(
+    index: number,
+    parentHandle: number,
+    targetIndex: number,
+    opts?: T.MirredRedirectOptions,
+  ): void {
+    T.filterAddU32MirredRedirect(this.sock, index, parentHandle, targetIndex, opts);
   }
 }

@@ -131,16 +131,27 @@ export function qdiscDel(sock: NlSocket, index: number, parent: 'root' | 'ingres
   sock.ack(C.RTM_DELQDISC, 0, body, op);
 }
 
+export interface MirredRedirectOptions {
+  /**
+   * The control verdict of each mirred redirect action, in order (default `['stolen']`). The
+   * Go reference's bandwidth plugin (vishvananda/netlink, RedirIndex plus an explicit action)
+   * installs `['stolen', 'pass']`.
+   */
+  controls?: readonly ('stolen' | 'pass')[];
+}
+
 /**
  * `tc filter add dev <index> parent <parentHandle> protocol all prio 1 u32 match u32 0 0
  * classid 1:1 action mirred egress redirect dev <target>` — the filter the bandwidth plugin
- * puts on the host veth's ingress to send traffic through its ifb.
+ * puts on the host veth's ingress to send traffic through its ifb. `opts.controls` lists one
+ * mirred redirect action per entry with that control verdict (default one, `stolen`).
  */
 export function filterAddU32MirredRedirect(
   sock: NlSocket,
   index: number,
   parentHandle: number,
   targetIndex: number,
+  opts: MirredRedirectOptions = {},
 ): void {
   const op = `filter add dev ${index} parent ${(parentHandle >>> 16).toString(16)}: u32 action mirred egress redirect dev ${targetIndex}`;
   checkIndex(op, index);
@@ -150,19 +161,27 @@ export function filterAddU32MirredRedirect(
   const sel = Buffer.alloc(16 + 16);
   sel.writeUInt8(C.TC_U32_TERMINAL, 0);
   sel.writeUInt8(1, 2); // nkeys
-  // struct tc_mirred { tc_gen: index, capab, action, refcnt, bindcnt; eaction; ifindex }
-  const mirred = Buffer.alloc(28);
-  mirred.writeInt32LE(C.TC_ACT_STOLEN, 8);
-  mirred.writeInt32LE(C.TCA_EGRESS_REDIR, 20);
-  mirred.writeUInt32LE(targetIndex, 24);
-  const action = attr.nest(1, [
-    attr.str(C.TCA_ACT_KIND, 'mirred'),
-    attr.nest(C.TCA_ACT_OPTIONS, [attr.bytes(C.TCA_MIRRED_PARMS, mirred)]),
-  ]);
+  const controls = opts.controls ?? ['stolen'];
+  if (!Array.isArray(controls) || controls.length === 0 || controls.length > 32)
+    throw new NetlinkError(`${op}: invalid controls ${JSON.stringify(controls)}`, 22);
+  const actions = controls.map((c, i) => {
+    const verdict = c === 'stolen' ? C.TC_ACT_STOLEN : c === 'pass' ? C.TC_ACT_OK : undefined;
+    if (verdict === undefined) throw new NetlinkError(`${op}: invalid control ${JSON.stringify(c)}`, 22);
+    // struct tc_mirred { tc_gen: index, capab, action, refcnt, bindcnt; eaction; ifindex }
+    const mirred = Buffer.alloc(28);
+    mirred.writeInt32LE(verdict, 8);
+    mirred.writeInt32LE(C.TCA_EGRESS_REDIR, 20);
+    mirred.writeUInt32LE(targetIndex, 24);
+    // actions are numbered from 1 (TCA_ACT_TAB) in the order they run
+    return attr.nest(i + 1, [
+      attr.str(C.TCA_ACT_KIND, 'mirred'),
+      attr.nest(C.TCA_ACT_OPTIONS, [attr.bytes(C.TCA_MIRRED_PARMS, mirred)]),
+    ]);
+  });
   const options = [
     attr.u32(C.TCA_U32_CLASSID, 0x00010001),
     attr.bytes(C.TCA_U32_SEL, sel),
-    attr.nest(C.TCA_U32_ACT, [action]),
+    attr.nest(C.TCA_U32_ACT, actions),
   ];
   const prio = 1;
   // tcm_info = TC_H_MAKE(prio << 16, htons(ETH_P_ALL))

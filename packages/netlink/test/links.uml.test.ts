@@ -89,6 +89,20 @@ describe('vlan, ipvlan, vrf, dummy and bridge VLANs', () => {
     expect(nl.bridgeVlanList(v.index).map((x) => x.vid)).toEqual([100]);
     expect(() => nl.bridgeVlanAdd(v.index, 0)).toThrow(/invalid vid 0/);
   });
+
+  it('turns VLAN filtering of an existing bridge on and off', () => {
+    const br = nl.linkAdd({ kind: 'bridge', name: 'br1', mtu: 1400 });
+    expect(br.info?.bridgeVlanFiltering).toBe(false);
+    nl.linkSetBridgeVlanFiltering(br.index, true);
+    expect(nl.linkByIndex(br.index)).toMatchObject({ mtu: 1400, info: { bridgeVlanFiltering: true } });
+    expect(ipJson<IpLink[]>(a, '-d', 'link', 'show', 'br1')[0]?.linkinfo?.info_data).toMatchObject({
+      vlan_filtering: 1,
+    });
+    nl.linkSetBridgeVlanFiltering(br.index, false);
+    expect(nl.linkByIndex(br.index).info?.bridgeVlanFiltering).toBe(false);
+    const d = nl.linkAdd({ kind: 'dummy', name: 'notbr' });
+    expect(() => nl.linkSetBridgeVlanFiltering(d.index, true)).toThrow();
+  });
 });
 
 function catchErr(f: () => unknown): unknown {

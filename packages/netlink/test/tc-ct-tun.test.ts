@@ -91,6 +91,34 @@ describe('traffic control', () => {
     nl.qdiscDel(v.index, 'ingress');
     expect(nl.qdiscList(v.index).some((x) => x.kind === 'ingress')).toBe(false);
   });
+
+  it("installs one mirred action per control, as the Go reference's ['stolen', 'pass']", () => {
+    const v = nl.linkAdd({ kind: 'veth', name: 'h2', peerName: 'h3' });
+    const ifb = nl.linkAdd({ kind: 'ifb', name: 'bwp1' });
+    nl.qdiscAddIngress(v.index);
+    nl.filterAddU32MirredRedirect(v.index, 0xffff0000, ifb.index, { controls: ['stolen', 'pass'] });
+    const f = JSON.parse(inNs(t, 'tc', '-j', 'filter', 'show', 'dev', 'h2', 'parent', 'ffff:'));
+    const acts = f.find((x: { options?: { actions?: unknown } }) => x.options?.actions).options.actions;
+    expect(
+      acts.map((a: { order: number; kind: string; to_dev: string; control_action: { type: string } }) => [
+        a.order,
+        a.kind,
+        a.to_dev,
+        a.control_action.type,
+      ]),
+    ).toEqual([
+      [1, 'mirred', 'bwp1', 'stolen'],
+      [2, 'mirred', 'bwp1', 'pass'],
+    ]);
+    expect(() =>
+      nl.filterAddU32MirredRedirect(v.index, 0xffff0000, ifb.index, {
+        controls: ['drop' as 'pass'],
+      }),
+    ).toThrow(/invalid control "drop"/);
+    expect(() => nl.filterAddU32MirredRedirect(v.index, 0xffff0000, ifb.index, { controls: [] })).toThrow(
+      /invalid controls/,
+    );
+  });
 });
 
 describe('conntrack', () => {

@@ -1,7 +1,7 @@
 // Delegation (cni-reference §1.6, §2.5): find a plugin in CNI_PATH and run it with this
 // process's environment, CNI_COMMAND overridden, and the given stdin. A delegate that is one of
 // our own launchers, with a loader registered for its type, runs in this process (DESIGN §5).
-import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { delimiter, join, sep } from 'node:path';
 import { CniError, ErrCode } from './errors.js';
@@ -9,6 +9,11 @@ import { parseResult } from './result.js';
 import type { Command, PluginDef, RunOutput } from './skel.js';
 import { runPlugin } from './skel.js';
 import type { Result } from './types.js';
+
+// node:child_process (with net, dgram, streams) is loaded only when a plugin is exec'd: an
+// in-process delegate or a plugin that execs nothing never pays for it.
+const lazyRequire = createRequire(import.meta.url);
+const childProcess = () => lazyRequire('node:child_process') as typeof import('node:child_process');
 
 const loaders = new Map<string, () => Promise<PluginDef>>();
 
@@ -89,7 +94,12 @@ function spawnOnce(
 ): Promise<ExecOutput & { errno?: string }> {
   return new Promise((resolve) => {
     const shell = process.platform === 'win32' && /\.(cmd|bat)$/i.test(file);
-    const child = spawn(file, [], { env, stdio: ['pipe', 'pipe', 'pipe'], shell, windowsHide: true });
+    const child = childProcess().spawn(file, [], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      shell,
+      windowsHide: true,
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let spawnError: NodeJS.ErrnoException | undefined;

@@ -1,6 +1,6 @@
 // The plugin-side dispatcher: environment + stdin → verb → stdout and exit code, with the
 // Go reference skel's checks, order and messages (cni-reference §2.6).
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeSync } from 'node:fs';
 import { parseJSONConfig, validateContainerID, validateInterfaceName, validateNetworkName } from './conf.js';
 import { CniError, ErrCode } from './errors.js';
 import { getKey, goStringify, goTypeName, isPlainObject } from './json.js';
@@ -353,7 +353,24 @@ export async function pluginMain(def: PluginDef): Promise<void> {
   } catch (e) {
     out = { exitCode: 1, stdout: formatError(e), stderr: '' };
   }
-  if (out.stderr) process.stderr.write(out.stderr);
-  if (out.stdout) process.stdout.write(out.stdout);
+  if (out.stderr) writeAll(2, out.stderr);
+  if (out.stdout) writeAll(1, out.stdout);
   process.exitCode = out.exitCode;
+}
+
+/**
+ * Write synchronously to fd 1 or 2: no process.stdout stream (a pipe makes it a net.Socket,
+ * which loads node:net and the stream machinery into every plugin process). A non-blocking fd
+ * that is full (EAGAIN) falls back to the stream; a closed one (EPIPE) is ignored.
+ */
+function writeAll(fd: 1 | 2, text: string): void {
+  const buf = Buffer.from(text);
+  let off = 0;
+  try {
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+  } catch (e) {
+    // EPIPE and the like: the reader is gone, there is nobody left to tell.
+    if ((e as NodeJS.ErrnoException).code === 'EAGAIN')
+      (fd === 1 ? process.stdout : process.stderr).write(buf.subarray(off));
+  }
 }

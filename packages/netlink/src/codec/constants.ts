@@ -173,6 +173,7 @@ export const TCA_ACT_KIND = 1;
 export const TCA_ACT_OPTIONS = 2;
 export const TCA_MIRRED_PARMS = 2;
 export const TCA_EGRESS_REDIR = 1;
+export const TC_ACT_OK = 0;
 export const TC_ACT_STOLEN = 4;
 export const TC_H_ROOT = 0xffffffff;
 export const TC_H_INGRESS = 0xfffffff1;

@@ -1,7 +1,19 @@
 // bridge configuration: every key of the reference with its default and validation
 // (cni-reference §3.1). Pure: nothing here touches the kernel.
-import { CniError, ErrCode, getKey, type NetConf, parseNetConf } from '@cni/skel';
-import { INT32_MAX, invalid, optBool, optInt, optString, resolveMac, wrongType } from './fields.js';
+import {
+  formatMAC,
+  INT32_MAX,
+  invalid,
+  isUnicastMAC,
+  isZeroMAC,
+  optBool,
+  optInt,
+  optObject,
+  optString,
+  parseMAC,
+  wrongType,
+} from '@cni/ip';
+import { CniError, ErrCode, getKey, type NetConf, parseCniArgs, parseNetConf } from '@cni/skel';
 
 export interface BridgeConf extends NetConf {
   /** bridge name (default `cni0`) */
@@ -75,24 +87,24 @@ export function parseConf(stdin: Buffer | string, cniArgs: string): BridgeConf {
   const vlan = optInt(raw, 'vlan', -INT32_MAX - 1, INT32_MAX) ?? 0;
   if (vlan < 0 || vlan > 4094) throw invalid('vlan', vlan, 'VLAN ID must be between 0 and 4094');
   const vlanTrunk = parseVlanTrunk(getKey(raw, 'vlanTrunk'));
-  const isDefaultGateway = optBool(raw, 'isDefaultGateway') ?? false;
+  const isDefaultGateway = optBool(raw, 'isDefaultGateway');
   const out: BridgeConf = {
     ...conf,
     bridge,
     isDefaultGateway,
-    isGateway: (optBool(raw, 'isGateway') ?? false) || isDefaultGateway,
-    forceAddress: optBool(raw, 'forceAddress') ?? false,
-    ipMasq: optBool(raw, 'ipMasq') ?? false,
+    isGateway: optBool(raw, 'isGateway') || isDefaultGateway,
+    forceAddress: optBool(raw, 'forceAddress'),
+    ipMasq: optBool(raw, 'ipMasq'),
     mtu,
-    hairpinMode: optBool(raw, 'hairpinMode') ?? false,
-    promiscMode: optBool(raw, 'promiscMode') ?? false,
+    hairpinMode: optBool(raw, 'hairpinMode'),
+    promiscMode: optBool(raw, 'promiscMode'),
     vlan,
     vlanTrunk,
-    preserveDefaultVlan: optBool(raw, 'preserveDefaultVlan') ?? false,
-    macspoofchk: optBool(raw, 'macspoofchk') ?? false,
-    enabledad: optBool(raw, 'enabledad') ?? false,
-    disableContainerInterface: optBool(raw, 'disableContainerInterface') ?? false,
-    portIsolation: optBool(raw, 'portIsolation') ?? false,
+    preserveDefaultVlan: optBool(raw, 'preserveDefaultVlan'),
+    macspoofchk: optBool(raw, 'macspoofchk'),
+    enabledad: optBool(raw, 'enabledad'),
+    disableContainerInterface: optBool(raw, 'disableContainerInterface'),
+    portIsolation: optBool(raw, 'portIsolation'),
   };
   if (backend) out.ipMasqBackend = backend;
   if (out.hairpinMode && out.promiscMode)
@@ -112,3 +124,38 @@ export function parseConf(stdin: Buffer | string, cniArgs: string): BridgeConf {
 
 /** True when the bridge needs VLAN filtering (a port VLAN or a trunk is configured). */
 export const needsVlanFiltering = (c: BridgeConf): boolean => c.vlan !== 0 || c.vlanTrunk.length > 0;
+
+/**
+ * The MAC of the container interface, later sources winning: `CNI_ARGS` `MAC` <
+ * `args.cni.mac` < `runtimeConfig.mac`. Each value is validated; errors name the source.
+ * (@cni/ip's resolveMac has macvlan's sources: a config `mac`, no `args.cni.mac`.)
+ */
+export function resolveMac(raw: Record<string, unknown>, cniArgs: string): string | undefined {
+  let mac = '';
+  let from = '';
+  if (cniArgs !== '') {
+    const env = parseCniArgs(cniArgs, ['MAC']);
+    if (env.MAC) {
+      mac = env.MAC;
+      from = 'CNI_ARGS MAC';
+    }
+  }
+  const args = optObject(raw, 'args');
+  const cni = args ? optObject(args, 'cni', 'args.') : undefined;
+  const argMac = cni ? optString(cni, 'mac', 'args.cni.') : '';
+  if (argMac) {
+    mac = argMac;
+    from = 'args.cni.mac';
+  }
+  const rc = optObject(raw, 'runtimeConfig');
+  const rcMac = rc ? optString(rc, 'mac', 'runtimeConfig.') : '';
+  if (rcMac) {
+    mac = rcMac;
+    from = 'runtimeConfig.mac';
+  }
+  if (!mac) return undefined;
+  const bytes = parseMAC(mac);
+  if (!bytes) throw invalid(from, mac, 'not a MAC address');
+  if (!isUnicastMAC(bytes) || isZeroMAC(bytes)) throw invalid(from, mac, 'not a unicast MAC address');
+  return formatMAC(bytes);
+}

@@ -8,20 +8,28 @@ import {
   enableIP6Forward,
   formatCIDR,
   formatIP,
+  forwardGC,
+  forwardStatus,
   getVethPeerIfindex,
   type IPNet,
+  internal,
   linkByNameOrUndefined,
+  msg,
   nextIP,
   networkOf,
+  openNetNS,
+  openNetNSForDel,
   overlaps,
   parseCIDR,
   parseIP,
+  Rollback,
   setupVeth,
   sleepSync,
   validateExpectedInterfaceIPs,
+  validAttachments,
   validateExpectedRoute,
 } from '@cni/ip';
-import { type GCAttachment, gcIPMasq, setupIPMasq, teardownIPMasq } from '@cni/iptables';
+import { type GCAttachment, gcIPMasq, Nft, setupIPMasq, teardownIPMasq } from '@cni/iptables';
 import { isExists, isNotFound, type Link, Netlink } from '@cni/netlink';
 import { NetNS, sysctlSetIn } from '@cni/ns';
 import {
@@ -31,7 +39,6 @@ import {
   delegateCheck,
   delegateDel,
   ErrCode,
-  getKey,
   type Interface,
   isEmptyDNS,
   type PluginDef,
@@ -39,12 +46,13 @@ import {
   type Result,
   versionsFrom,
 } from '@cni/skel';
-import { forwardGC, forwardStatus, internal, msg, openNetNS, openNetNSForDel, Rollback } from './common.js';
 import { type BridgeConf, needsVlanFiltering, parseConf } from './config.js';
-import { setupSpoofCheck, spoofUniqueID, teardownSpoofCheck } from './spoofcheck.js';
+import { gcSpoofCheck, setupSpoofCheck, spoofUniqueID, teardownSpoofCheck } from './spoofcheck.js';
 
+export { validAttachments } from '@cni/ip';
 export { type BridgeConf, parseConf, parseVlanTrunk } from './config.js';
 export {
+  gcSpoofCheck,
   setupSpoofCheck,
   spoofComment,
   spoofIfaceChain,
@@ -86,11 +94,15 @@ export function ensureBridge(nl: Netlink, conf: BridgeConf): Link {
   }
   if (br.kind !== 'bridge')
     throw new CniError(ErrCode.Internal, `${JSON.stringify(conf.bridge)} already exists but is not a bridge`);
-  if (vlanFiltering && br.info?.bridgeVlanFiltering === false)
-    throw new CniError(
-      ErrCode.Internal,
-      `bridge ${JSON.stringify(conf.bridge)} exists without VLAN filtering, which "vlan"/"vlanTrunk" need`,
-    );
+  // An existing bridge without VLAN filtering gets it turned on: "vlan"/"vlanTrunk" need it.
+  if (vlanFiltering && br.info?.bridgeVlanFiltering !== true) {
+    try {
+      nl.linkSetBridgeVlanFiltering(br.index, true);
+    } catch (e) {
+      throw internal(`could not enable VLAN filtering on ${JSON.stringify(conf.bridge)}`, e);
+    }
+    br = nl.linkByIndex(br.index);
+  }
   if (conf.promiscMode && !br.promisc) nl.linkSetPromisc(br.index, true);
   trySysctl(undefined, `net/ipv6/conf/${conf.bridge}/accept_ra`, '0');
   if (!br.up) {
@@ -258,7 +270,7 @@ function waitPortUp(nl: Netlink, index: number): void {
 export async function cmdAdd(args: CmdArgs): Promise<Result> {
   const conf = parseConf(args.stdinData, args.args);
   const isLayer3 = Boolean(conf.ipam?.type);
-  const contNs = openNetNS(args.netns);
+  const contNs = openNetNS(args.netns, ErrCode.InvalidNetNS);
   const hostNs = NetNS.current();
   const nl = Netlink.open();
   const rb = new Rollback();
@@ -403,7 +415,7 @@ export async function cmdDel(args: CmdArgs): Promise<void> {
     if (isLayer3) await delegateDel(conf.ipam?.type ?? '', args.stdinData);
   };
   if (args.netns === '') return ipamDel();
-  const contNs = openNetNSForDel(args.netns);
+  const contNs = openNetNSForDel(args.netns, ErrCode.InvalidNetNS);
   if (!contNs) return ipamDel();
   let addrs: string[];
   try {
@@ -471,7 +483,7 @@ export async function cmdCheck(args: CmdArgs): Promise<void> {
         `Bridge interface ${br.name} configured Promisc Mode ${conf.promiscMode} doesn't match current state: ${br.promisc}`,
       );
     // the container veth, its addresses and routes
-    const contNs = openNetNS(args.netns);
+    const contNs = openNetNS(args.netns, ErrCode.InvalidNetNS);
     let cont: { link: Link; peerIndex: number };
     try {
       const c = Netlink.open(contNs);
@@ -531,32 +543,39 @@ export async function cmdStatus(args: CmdArgs): Promise<void> {
   await forwardStatus(parseNetConf(args.stdinData), args.stdinData);
 }
 
-/** The `cni.dev/valid-attachments` of a GC request (CNI 1.1). */
-export function validAttachments(raw: Record<string, unknown>): GCAttachment[] {
-  const v = getKey(raw, 'cni.dev/valid-attachments');
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v))
-    throw new CniError(
-      ErrCode.DecodingFailure,
-      `"cni.dev/valid-attachments" must be an array, got ${JSON.stringify(v)}`,
-    );
-  return v.map((a, i) => {
-    const o = (typeof a === 'object' && a !== null ? a : {}) as Record<string, unknown>;
-    const containerID = getKey(o, 'containerID');
-    const ifname = getKey(o, 'ifname');
-    if (typeof containerID !== 'string' || typeof ifname !== 'string')
-      throw new CniError(
-        ErrCode.DecodingFailure,
-        `"cni.dev/valid-attachments[${i}]" needs string "containerID" and "ifname", got ${JSON.stringify(a)}`,
-      );
-    return { containerID, ifname };
-  });
+/**
+ * GC of the MAC spoof check: chains and rules of attachments not in `valid`, except those whose
+ * host port still exists on another bridge (another network's; the chains carry no network
+ * name). Failures are errors when this network uses `macspoofchk`, else only logged.
+ */
+function gcSpoof(conf: BridgeConf, valid: GCAttachment[]): void {
+  if (new Nft().engine() === null) return;
+  const nl = Netlink.open();
+  try {
+    const br = linkByNameOrUndefined(nl, conf.bridge);
+    gcSpoofCheck({
+      valid: new Set(valid.map((a) => spoofUniqueID(a.containerID, a.ifname))),
+      foreign: (iif) => {
+        const port = linkByNameOrUndefined(nl, iif);
+        return Boolean(port?.master) && port?.master !== br?.index;
+      },
+    });
+  } catch (e) {
+    if (conf.macspoofchk) throw internal('failed to clean up the MAC spoof check', e);
+    process.stderr.write(`MAC spoof check GC: ${msg(e)}\n`);
+  } finally {
+    nl.close();
+  }
 }
 
-/** GC: masquerade rules of this network whose attachment is no longer valid; then IPAM GC. */
+/**
+ * GC: masquerade rules and MAC spoof check chains of this network whose attachment is no longer
+ * valid; then IPAM GC.
+ */
 export async function cmdGC(args: CmdArgs): Promise<void> {
   const conf = parseConf(args.stdinData, args.args);
   const valid = validAttachments(conf.raw);
+  gcSpoof(conf, valid);
   if (conf.ipMasq) {
     try {
       gcIPMasq(conf.name, valid);

@@ -263,6 +263,58 @@ describe('bridge traffic and options', () => {
     expect(after).not.toContain('cni-br-iface-sp-eth0');
   });
 
+  it("GC removes the spoof check of stale attachments, keeps valid ones and other bridges' ports", async () => {
+    const [a, b] = conts as [TestNetNS, TestNetNS];
+    const o = makeNetNS('brc');
+    conts.push(o);
+    const cfg = conf('1.1.0', { macspoofchk: true });
+    for (const [c, id] of [
+      [a, 'ga'],
+      [b, 'gb'],
+    ] as const)
+      expect((await runIn(host, 'bridge', { command: 'ADD', ...env(c, id), stdin: cfg })).code).toBe(0);
+    // another network on another bridge, not in this network's valid attachments
+    const other = {
+      ...conf('1.1.0', { macspoofchk: true, bridge: 'cni1', isGateway: false }, null),
+      name: 'othernet',
+    };
+    expect((await runIn(host, 'bridge', { command: 'ADD', ...env(o, 'go'), stdin: other })).code).toBe(0);
+    // an inert leftover chain pair of some earlier attachment
+    execIn(host, ['nft', 'add', 'chain', 'bridge', 'nat', 'cni-br-iface-old-eth0']);
+    execIn(host, ['nft', 'add', 'chain', 'bridge', 'nat', 'cni-br-iface-old-eth0-mac']);
+    // "ga"'s container went away without a DEL: its veth pair is gone, its chains are not
+    execIn(a, ['ip', 'link', 'del', 'eth0']);
+    const gc = await runIn(host, 'bridge', {
+      command: 'GC',
+      stdin: { ...cfg, 'cni.dev/valid-attachments': [{ containerID: 'gb', ifname: 'eth0' }] },
+    });
+    expect(gc.stdout + gc.stderr).toBe('');
+    expect(gc.code).toBe(0);
+    const list = execIn(host, ['nft', 'list', 'table', 'bridge', 'nat']).out;
+    expect(list).not.toContain('cni-br-iface-ga-eth0');
+    expect(list).not.toContain('macspoofchk-ga-eth0');
+    expect(list).not.toContain('cni-br-iface-old-eth0');
+    expect(list).toContain('jump cni-br-iface-gb-eth0 comment "macspoofchk-gb-eth0"');
+    expect(list).toContain('jump cni-br-iface-go-eth0 comment "macspoofchk-go-eth0"');
+    // the valid attachment is still checked: traffic passes, a spoofed MAC is dropped
+    expect(await tcpEcho(b, host, '10.33.0.1')).toBe(true);
+    execIn(b, ['ip', 'link', 'set', 'eth0', 'address', '02:de:ad:00:00:02']);
+    execIn(b, ['ip', 'neigh', 'flush', 'all']);
+    expect(await tcpEcho(b, host, '10.33.0.1')).toBe(false);
+    // a GC of the other network with nothing valid takes its attachment away too
+    const gc2 = await runIn(host, 'bridge', {
+      command: 'GC',
+      stdin: { ...other, 'cni.dev/valid-attachments': [] },
+    });
+    expect(gc2.code).toBe(0);
+    expect(execIn(host, ['nft', 'list', 'table', 'bridge', 'nat']).out).not.toContain('go-eth0');
+    for (const [c, id, cf] of [
+      [b, 'gb', cfg],
+      [o, 'go', other],
+    ] as const)
+      expect((await runIn(host, 'bridge', { command: 'DEL', ...env(c, id), stdin: cf })).code).toBe(0);
+  });
+
   it('layer 2 only: no IPAM, the container side up; disableContainerInterface leaves it down', async () => {
     const [a, b] = conts as [TestNetNS, TestNetNS];
     const l2 = conf('1.0.0', { isGateway: false }, null);

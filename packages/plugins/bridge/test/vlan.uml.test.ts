@@ -73,6 +73,25 @@ describe('bridge VLANs', () => {
     expect(linkInfo(host, 'brv.100')).toBeDefined(); // shared, never removed (as Go)
   });
 
+  it('vlan on an existing bridge without VLAN filtering turns filtering on', async () => {
+    const [a, b] = conts as [TestNetNS, TestNetNS];
+    const mk = spawnSync('ip', ['-n', host.name, 'link', 'add', 'brv', 'type', 'bridge'], {
+      encoding: 'utf8',
+    });
+    expect(mk.stderr).toBe('');
+    expect(linkInfo(host, 'brv').linkinfo.info_data.vlan_filtering).toBe(0);
+    const cfg = conf({ vlan: 42 });
+    const add = await runIn(host, 'bridge', { command: 'ADD', ...env(a, 'e1'), stdin: cfg });
+    expect(add.stderr).toBe('');
+    expect(add.code).toBe(0);
+    expect(linkInfo(host, 'brv').linkinfo.info_data.vlan_filtering).toBe(1);
+    expect(vlans(host, add.json.interfaces[1].name)).toEqual(['42PU']);
+    // a second port in another VLAN is now really separated
+    const other = await runIn(host, 'bridge', { command: 'ADD', ...env(b, 'e2'), stdin: conf({ vlan: 43 }) });
+    expect(other.code).toBe(0);
+    expect(await tcpEcho(b, a, '10.77.0.2')).toBe(false);
+  });
+
   it('vlanTrunk without vlan: VID 1 stays the untagged PVID, trunk VIDs tagged', async () => {
     const c = conts[0] as TestNetNS;
     const cfg = conf({ vlanTrunk: [{ id: 101 }, { minID: 200, maxID: 202 }] });

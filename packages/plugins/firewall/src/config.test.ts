@@ -10,6 +10,22 @@ describe('firewall config', () => {
     expect(c.ingressPolicy).toBe('');
     expect(c.backend).toBe('');
     expect(c.prevResult).toBeUndefined();
+    expect(c.dataDir).toBe('/var/lib/cni/firewall');
+    expect(c.validAttachments).toEqual([]);
+  });
+  it('dataDir and cni.dev/valid-attachments', () => {
+    const c = parseConf(
+      JSON.stringify({
+        dataDir: '/tmp/x',
+        'cni.dev/valid-attachments': [{ containerID: 'a', ifname: 'eth0' }],
+      }),
+    );
+    expect(c.dataDir).toBe('/tmp/x');
+    expect(c.validAttachments).toEqual([{ containerID: 'a', ifname: 'eth0' }]);
+    expect(() => parseConf(JSON.stringify({ dataDir: 5 }))).toThrow(/dataDir: expected a string, got 5/);
+    expect(() => parseConf(JSON.stringify({ 'cni.dev/valid-attachments': [{ ifname: 'eth0' }] }))).toThrow(
+      /valid-attachments\[0\]/,
+    );
   });
   it('keys are case-insensitive; addresses come from prevResult', () => {
     const c = parseConf(

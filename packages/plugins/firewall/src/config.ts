@@ -1,6 +1,6 @@
 import { CniError } from '@cni/skel';
 // firewall configuration: the reference's keys, matched case-insensitively like Go's decoder.
-import { isIP } from 'node:net';
+import { isIP } from '@cni/iptables';
 
 /** A CNI error of this plugin (a skel CniError: printed as {code, msg, details}). */
 export class FirewallError extends CniError {}
@@ -30,7 +30,13 @@ export interface FirewallConf {
   prevResult?: ResultLike;
   /** Container addresses of prevResult, e.g. `10.0.0.2/24`. */
   addresses: string[];
+  /** Where attachment records live (`<dataDir>/<network>/<containerID>-<ifname>`). */
+  dataDir: string;
+  /** `cni.dev/valid-attachments` of a GC request (empty otherwise). */
+  validAttachments: { containerID: string; ifname: string }[];
 }
+
+export const DEFAULT_DATA_DIR = '/var/lib/cni/firewall';
 
 export function getKey(obj: Record<string, unknown> | undefined, key: string): unknown {
   if (!obj) return undefined;
@@ -92,7 +98,30 @@ export function parseConf(stdin: string | Buffer): FirewallConf {
     firewalldZone: zone,
     ingressPolicy: ingressPolicy as IngressPolicy,
     addresses: [],
+    dataDir: str(obj, 'dataDir') || DEFAULT_DATA_DIR,
+    validAttachments: [],
   };
+  const valid = getKey(obj, 'cni.dev/valid-attachments');
+  if (valid !== undefined && valid !== null) {
+    if (!Array.isArray(valid))
+      throw new FirewallError(
+        ERR_DECODING,
+        'failed to load netconf',
+        `cni.dev/valid-attachments: expected an array, got ${JSON.stringify(valid)}`,
+      );
+    for (const [i, a] of valid.entries()) {
+      const o = (typeof a === 'object' && a !== null ? a : {}) as Record<string, unknown>;
+      const containerID = getKey(o, 'containerID');
+      const ifname = getKey(o, 'ifname');
+      if (typeof containerID !== 'string' || typeof ifname !== 'string')
+        throw new FirewallError(
+          ERR_DECODING,
+          'failed to load netconf',
+          `cni.dev/valid-attachments[${i}]: expected string "containerID" and "ifname", got ${JSON.stringify(a)}`,
+        );
+      conf.validAttachments.push({ containerID, ifname });
+    }
+  }
   const prev = getKey(obj, 'prevResult');
   if (prev !== undefined && prev !== null) {
     if (typeof prev !== 'object' || Array.isArray(prev))

@@ -1,4 +1,5 @@
 export {
+  DEFAULT_DATA_DIR,
   type FirewallConf,
   FirewallError,
   getKey,
@@ -14,6 +15,14 @@ export {
   FIREWALLD_NAME,
   isFirewalldRunning,
 } from './firewalld.js';
+export {
+  type AttachmentRecord,
+  listRecords,
+  readRecord,
+  recordPath,
+  removeRecord,
+  writeRecord,
+} from './state.js';
 export { adminRule, filterRule, PRIV_CHAIN, privChainRules, STAGE1, STAGE2 } from './iptables.js';
 export {
   type CmdArgs,

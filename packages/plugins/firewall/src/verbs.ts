@@ -7,11 +7,20 @@ import {
   ERR_NOT_AVAILABLE,
   type FirewallConf,
   FirewallError,
+  hostCIDR,
   parseConf,
   type ResultLike,
 } from './config.js';
 import { addFirewalld, checkFirewalld, delFirewalld, isFirewalldRunning } from './firewalld.js';
 import { addIPTables, checkIPTables, delIPTables } from './iptables.js';
+import {
+  type AttachmentRecord,
+  listRecords,
+  readRecord,
+  recordPath,
+  removeRecord,
+  writeRecord,
+} from './state.js';
 
 export interface CmdArgs {
   containerID: string;
@@ -46,24 +55,79 @@ function wrap<T>(what: string, fn: () => T): T {
 export function cmdAdd(args: CmdArgs, opts: VerbOptions = {}): ResultLike {
   const conf = parseConf(args.stdinData);
   if (!conf.prevResult) throw new FirewallError(ERR_INVALID_CONFIG, 'missing prevResult from earlier plugin');
-  wrap('failed to set up firewall rules', () => {
-    if (chooseBackend(conf, opts) === 'firewalld') {
-      addFirewalld(conf);
-      // ingressPolicy works on iptables chains whatever the backend (as the reference)
-      addIPTables(conf, opts.hostNS, false);
-    } else addIPTables(conf, opts.hostNS);
-  });
+  const backend = chooseBackend(conf, opts);
+  // The record first (so that GC finds even a half-done ADD); restored if the rules fail.
+  const rec: AttachmentRecord = {
+    containerID: args.containerID,
+    ifname: args.ifName,
+    network: conf.name,
+    backend,
+    firewalldZone: conf.firewalldZone,
+    addresses: conf.addresses,
+  };
+  recordPath(conf.dataDir, rec.network, rec.containerID, rec.ifname); // validates the names
+  const before = readRecord(conf.dataDir, rec.network, rec.containerID, rec.ifname);
+  wrap('failed to record the attachment', () => writeRecord(conf.dataDir, rec));
+  try {
+    wrap('failed to set up firewall rules', () => {
+      if (backend === 'firewalld') {
+        addFirewalld(conf);
+        // ingressPolicy works on iptables chains whatever the backend (as the reference)
+        addIPTables(conf, opts.hostNS, false);
+      } else addIPTables(conf, opts.hostNS);
+    });
+  } catch (err) {
+    try {
+      if (before) writeRecord(conf.dataDir, before);
+      else removeRecord(conf.dataDir, rec.network, rec.containerID, rec.ifname);
+    } catch {
+      // the ADD error is the one to report
+    }
+    throw err;
+  }
   return conf.prevResult;
 }
 
+/** The record of this attachment for DEL; undefined when absent or the names cannot name one. */
+function recordFor(conf: FirewallConf, args: CmdArgs): AttachmentRecord | undefined {
+  try {
+    return readRecord(conf.dataDir, conf.name, args.containerID, args.ifName);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * DEL: remove the per-address rules of prevResult's addresses or, without prevResult, of the
+ * attachment's record; then the record.
+ */
 export function cmdDel(args: CmdArgs, opts: VerbOptions = {}): void {
   const conf = parseConf(args.stdinData);
-  // Without prevResult there is nothing to delete (and no firewall is touched).
-  if (conf.addresses.length === 0) return;
-  wrap('failed to remove firewall rules', () => {
-    if (chooseBackend(conf, opts) === 'firewalld') delFirewalld(conf);
-    else delIPTables(conf, opts.hostNS);
-  });
+  const rec = recordFor(conf, args);
+  if (conf.addresses.length > 0) {
+    wrap('failed to remove firewall rules', () => {
+      if (chooseBackend(conf, opts) === 'firewalld') delFirewalld(conf);
+      else delIPTables(conf, opts.hostNS);
+    });
+  } else if (rec && rec.addresses.length > 0) {
+    const fromRecord = { ...conf, firewalldZone: rec.firewalldZone, addresses: rec.addresses };
+    wrap('failed to remove firewall rules', () => {
+      if (rec.backend === 'firewalld') delFirewalld(fromRecord);
+      else delIPTables(fromRecord, opts.hostNS);
+    });
+  }
+  // Without prevResult and record there is nothing to delete (and no firewall is touched). The
+  // record file goes even when it could not be read.
+  let path: string | undefined;
+  try {
+    path = recordPath(conf.dataDir, conf.name, args.containerID, args.ifName);
+  } catch {
+    path = undefined; // names that cannot name a record: ADD never wrote one
+  }
+  if (path)
+    wrap('failed to remove the attachment record', () =>
+      removeRecord(conf.dataDir, conf.name, args.containerID, args.ifName),
+    );
 }
 
 export function cmdCheck(args: CmdArgs, opts: VerbOptions = {}): void {
@@ -76,12 +140,37 @@ export function cmdCheck(args: CmdArgs, opts: VerbOptions = {}): void {
 }
 
 /**
- * GC: the firewall's rules are keyed by address only (no container ID or network in them, in
- * either backend), so there is no attachment to match against cni.dev/valid-attachments; the
- * config is validated and nothing is removed.
+ * GC: the records of this network whose attachment is not in cni.dev/valid-attachments lose
+ * their per-address rules (in the backend they were written with) and then the record. An
+ * address that another record (a valid attachment, or one of another network) still holds is
+ * left alone: the rules are keyed by address only. Each stale attachment is handled on its own;
+ * the first failure is reported after all were tried, and its record stays for the next GC.
  */
-export function cmdGC(args: CmdArgs): void {
-  parseConf(args.stdinData);
+export function cmdGC(args: CmdArgs, opts: VerbOptions = {}): void {
+  const conf = parseConf(args.stdinData);
+  const valid = new Set(conf.validAttachments.map((a) => `${a.containerID}\0${a.ifname}`));
+  const records = listRecords(conf.dataDir);
+  const isStale = (r: AttachmentRecord) =>
+    r.network === conf.name && !valid.has(`${r.containerID}\0${r.ifname}`);
+  const held = new Set(records.filter((r) => !isStale(r)).flatMap((r) => r.addresses.map(hostCIDR)));
+  const errors: string[] = [];
+  for (const r of records.filter(isStale)) {
+    const addresses = r.addresses.filter((a) => !held.has(hostCIDR(a)));
+    const target = { ...conf, firewalldZone: r.firewalldZone, addresses };
+    try {
+      if (addresses.length > 0) {
+        // A firewalld that is not running has lost its runtime zone sources already.
+        if (r.backend === 'firewalld') {
+          if ((opts.firewalldRunning ?? isFirewalldRunning)()) delFirewalld(target);
+        } else delIPTables(target, opts.hostNS);
+      }
+      removeRecord(conf.dataDir, r.network, r.containerID, r.ifname);
+    } catch (err) {
+      errors.push(`${r.containerID}/${r.ifname}: ${(err as Error).message}`);
+    }
+  }
+  if (errors.length > 0)
+    throw new FirewallError(ERR_INTERNAL, 'garbage collection failed', errors.join('; '));
 }
 
 /** STATUS: error 50 when the configured (or detected) backend cannot be used. */

@@ -12,6 +12,7 @@ import {
   cmdAdd,
   cmdCheck,
   cmdDel,
+  cmdGC,
   cmdStatus,
   DBusConnection,
   FIREWALLD_NAME,
@@ -100,11 +101,12 @@ const conf = (extra: Record<string, unknown> = {}) => ({
   name: 'fwd',
   type: 'firewall',
   firewalldZone: 'trusted',
+  dataDir: join(dir, 'state'),
   prevResult,
   ...extra,
 });
-const args = (c: Record<string, unknown>): CmdArgs => ({
-  containerID: 'c1',
+const args = (c: Record<string, unknown>, containerID = 'c1'): CmdArgs => ({
+  containerID,
   netns: '/run/netns/x',
   ifName: 'eth0',
   stdinData: JSON.stringify(c),
@@ -149,6 +151,18 @@ describe('firewall, firewalld backend', () => {
     cmdDel(a);
     expect(query('10.88.0.5/32')).toBe(false);
     expect(() => cmdCheck(a)).toThrow(/failed to find the address 10.88.0.5\/32 in trusted zone/);
+  });
+
+  it('GC removes the zone sources of stale attachments (recorded with the firewalld backend)', () => {
+    const at = (ip: string) => conf({ prevResult: { ...prevResult, ips: [{ address: ip, interface: 0 }] } });
+    cmdAdd(args(at('10.88.1.1/24'), 'gone'));
+    cmdAdd(args(at('10.88.1.2/24'), 'kept'));
+    expect(query('10.88.1.1/32')).toBe(true);
+    cmdGC(args({ ...conf(), 'cni.dev/valid-attachments': [{ containerID: 'kept', ifname: 'eth0' }] }));
+    expect(query('10.88.1.1/32')).toBe(false);
+    expect(query('10.88.1.2/32')).toBe(true);
+    cmdDel(args(at('10.88.1.2/24'), 'kept'));
+    expect(query('10.88.1.2/32')).toBe(false);
   });
 
   it('a bad zone is an error naming it', () => {

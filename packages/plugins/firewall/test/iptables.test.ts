@@ -1,18 +1,24 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { destroyNetNS, makeNetNS, type TestNetNS } from '@cni-internal/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CmdArgs, cmdAdd, cmdCheck, cmdDel, cmdStatus } from '../src/index.js';
+import { type CmdArgs, cmdAdd, cmdCheck, cmdDel, cmdGC, cmdStatus } from '../src/index.js';
 
 const GO = '/usr/lib/cni/firewall';
 let host: TestNetNS;
 let ctr: TestNetNS;
+let dataDir: string;
 beforeEach(() => {
   host = makeNetNS('fwh');
   ctr = makeNetNS('fwc');
+  dataDir = mkdtempSync(join(tmpdir(), 'cni-fw-state-'));
 });
 afterEach(() => {
   destroyNetNS(host);
   destroyNetNS(ctr);
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 const prevResult = {
@@ -25,7 +31,15 @@ const prevResult = {
 };
 
 function config(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { cniVersion: '0.4.0', name: 'fwnet', type: 'firewall', backend: 'iptables', prevResult, ...extra };
+  return {
+    cniVersion: '0.4.0',
+    name: 'fwnet',
+    type: 'firewall',
+    backend: 'iptables',
+    dataDir,
+    prevResult,
+    ...extra,
+  };
 }
 const args = (conf: Record<string, unknown>, cid = 'c1'): CmdArgs => ({
   containerID: cid,
@@ -79,7 +93,89 @@ describe('firewall, iptables backend', () => {
     expect(save('iptables-save')).not.toContain('10.88.0.5');
     expect(() => cmdCheck(a, { hostNS: host.ns })).toThrow(/not found/);
     // DEL without prevResult succeeds and touches nothing
-    cmdDel(args({ cniVersion: '0.4.0', name: 'fwnet', type: 'firewall' }), { hostNS: host.ns });
+    cmdDel(args({ cniVersion: '0.4.0', name: 'fwnet', type: 'firewall', dataDir }), { hostNS: host.ns });
+  });
+
+  it('records the attachment on ADD and removes the record on DEL; DEL without prevResult uses it', () => {
+    const a = args(config());
+    cmdAdd(a, { hostNS: host.ns });
+    const file = join(dataDir, 'fwnet', 'c1-eth0');
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({
+      containerID: 'c1',
+      ifname: 'eth0',
+      network: 'fwnet',
+      backend: 'iptables',
+      firewalldZone: 'trusted',
+      addresses: ['10.88.0.5/16', 'fd88::5/64'],
+    });
+    cmdDel(a, { hostNS: host.ns });
+    expect(existsSync(file)).toBe(false);
+    expect(both()).not.toMatch(/10\.88\.0\.5|fd88::5/);
+    // a runtime that lost prevResult: the record says what to remove
+    cmdAdd(a, { hostNS: host.ns });
+    const { prevResult: _, ...noPrev } = config();
+    cmdDel(args(noPrev), { hostNS: host.ns });
+    expect(both()).not.toMatch(/10\.88\.0\.5|fd88::5/);
+    expect(existsSync(file)).toBe(false);
+    // names that cannot name a record are an error before anything is added
+    const before = both();
+    expect(() => cmdAdd(args(config(), 'a/b'), { hostNS: host.ns })).toThrow(/container ID "a\/b"/);
+    expect(() => cmdAdd(args(config({ name: '..' })), { hostNS: host.ns })).toThrow(/network name "\.\."/);
+    expect(both()).toBe(before);
+  });
+
+  it('GC removes the rules and records of stale attachments, keeps valid ones and held addresses', () => {
+    const withIPs = (cid: string, ...ips: string[]) =>
+      args(
+        config({ prevResult: { ...prevResult, ips: ips.map((address) => ({ address, interface: 2 })) } }),
+        cid,
+      );
+    const stale = withIPs('stale', '10.88.0.7/16', 'fd88::7/64');
+    const keep = withIPs('keep', '10.88.0.8/16');
+    // an address another network's attachment holds too (same subnet on another bridge)
+    const shared = withIPs('stale2', '10.88.0.9/16');
+    const other = args(
+      config({
+        name: 'othernet',
+        prevResult: { ...prevResult, ips: [{ address: '10.88.0.9/16', interface: 2 }] },
+      }),
+      'o1',
+    );
+    for (const a of [stale, keep, shared, other]) cmdAdd(a, { hostNS: host.ns });
+    expect(readdirSync(join(dataDir, 'fwnet')).sort()).toEqual(['keep-eth0', 'stale-eth0', 'stale2-eth0']);
+    const gc = args({
+      cniVersion: '1.1.0',
+      name: 'fwnet',
+      type: 'firewall',
+      backend: 'iptables',
+      dataDir,
+      'cni.dev/valid-attachments': [{ containerID: 'keep', ifname: 'eth0' }],
+    });
+    cmdGC(gc, { hostNS: host.ns });
+    const after = both();
+    expect(after).not.toMatch(/10\.88\.0\.7|fd88::7/);
+    expect(after).toContain('-A CNI-FORWARD -s 10.88.0.8/32 -j ACCEPT');
+    expect(after).toContain('-A CNI-FORWARD -s 10.88.0.9/32 -j ACCEPT'); // othernet still has it
+    expect(readdirSync(join(dataDir, 'fwnet'))).toEqual(['keep-eth0']);
+    expect(readdirSync(join(dataDir, 'othernet'))).toEqual(['o1-eth0']);
+    cmdCheck(keep, { hostNS: host.ns });
+    cmdCheck(other, { hostNS: host.ns });
+    // GC again is a no-op; the other network's GC with nothing valid removes its address
+    cmdGC(gc, { hostNS: host.ns });
+    expect(both()).toBe(after);
+    cmdGC(
+      args({ ...JSON.parse(gc.stdinData as string), name: 'othernet', 'cni.dev/valid-attachments': [] }),
+      {
+        hostNS: host.ns,
+      },
+    );
+    expect(both()).not.toContain('10.88.0.9');
+    expect(readdirSync(join(dataDir, 'othernet'))).toEqual([]);
+    expect(() =>
+      cmdGC(
+        args({ ...JSON.parse(gc.stdinData as string), 'cni.dev/valid-attachments': [{ containerID: 1 }] }),
+      ),
+    ).toThrow(/valid-attachments\[0\]/);
   });
 
   it('ingress policies create the isolation stages', () => {
@@ -104,7 +200,7 @@ describe('firewall, iptables backend', () => {
       /"a b"/,
     );
     expect(() =>
-      cmdAdd(args({ cniVersion: '0.4.0', name: 'x', type: 'firewall' }), { hostNS: host.ns }),
+      cmdAdd(args({ cniVersion: '0.4.0', name: 'x', type: 'firewall', dataDir }), { hostNS: host.ns }),
     ).toThrow(/missing prevResult/);
   });
 

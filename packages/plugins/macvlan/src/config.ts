@@ -1,8 +1,5 @@
 // macvlan configuration: the reference's keys, defaults and precedence (cni-reference §3.3).
 // parseConf is pure (no kernel); resolveMaster looks the master up.
-import { linkByNameOrUndefined } from '@cni/ip';
-import { type Link, Netlink } from '@cni/netlink';
-import type { NetNS } from '@cni/ns';
 import { CniError, ErrCode, type NetConf, parseNetConf } from '@cni/skel';
 import { INT32_MAX, invalid, optBool, optInt, optString, resolveMac, UINT32_MAX } from '@cni/ip';
 
@@ -46,56 +43,5 @@ export function parseConf(stdin: Buffer | string, cniArgs: string): MacvlanConf 
   return out;
 }
 
-/** The interface of the first default route (IPv4 first, then IPv6) seen through `nl`. */
-export function defaultRouteInterface(nl: Netlink): Link {
-  for (const family of [4, 6] as const) {
-    for (const r of nl.routeList({ family })) {
-      if (r.dst !== undefined && !r.dst.endsWith('/0')) continue;
-      const oif = r.oif ?? r.multipath?.[0]?.oif;
-      if (oif !== undefined) return nl.linkByIndex(oif);
-    }
-  }
-  throw new CniError(ErrCode.Internal, 'no default route interface found');
-}
-
-/**
- * Fill in `master` when it is not configured: the single named interface of prevResult when
- * chained (issue #901, as ipvlan does), else the default-route interface of the namespace the
- * master lives in. Then check it exists and bound the MTU by its MTU. Returns the master link.
- */
-export function resolveMaster(conf: MacvlanConf, hostNs: NetNS | undefined, contNs: NetNS | undefined): Link {
-  const where = conf.linkInContainer ? contNs : hostNs;
-  const nl = Netlink.open(where);
-  try {
-    if (conf.master === '') {
-      if (conf.prevResult) {
-        const ifs = conf.prevResult.interfaces ?? [];
-        if (ifs.length !== 1 || !ifs[0]?.name) {
-          throw new CniError(
-            ErrCode.InvalidNetworkConfig,
-            'chained master failure. PrevResult lacks a single named interface',
-          );
-        }
-        conf.master = ifs[0].name;
-      } else {
-        conf.master = defaultRouteInterface(nl).name;
-      }
-    }
-    const m = linkByNameOrUndefined(nl, conf.master);
-    if (!m) {
-      throw new CniError(
-        ErrCode.InvalidNetworkConfig,
-        `failed to lookup master ${JSON.stringify(conf.master)}: Link not found`,
-      );
-    }
-    if (conf.mtu > m.mtu) {
-      throw new CniError(
-        ErrCode.InvalidNetworkConfig,
-        `invalid MTU ${conf.mtu}, must be [0, master MTU(${m.mtu})]`,
-      );
-    }
-    return m;
-  } finally {
-    nl.close();
-  }
-}
+/** Master resolution is shared with ipvlan and vlan (@cni/ip). */
+export { defaultRouteInterface, resolveMaster } from '@cni/ip';

@@ -1,8 +1,8 @@
 // The CNI macvlan plugin: a macvlan link on a host ("master") interface, placed in the
 // container under CNI_IFNAME, with optional IPAM (cni-reference §3.3).
-import { configureIface, delLinkByName, randomVethName, renameLink } from '@cni/ip';
-import { isNotFound, Netlink } from '@cni/netlink';
-import { type NetNS, sysctlSetIn } from '@cni/ns';
+import { configureIface, createChildLink, delIpamThenLink, setNotifySysctls } from '@cni/ip';
+import { Netlink } from '@cni/netlink';
+import type { NetNS } from '@cni/ns';
 import {
   type CmdArgs,
   CniError,
@@ -19,10 +19,8 @@ import {
   forwardGC,
   forwardStatus,
   ipamAdd,
-  ipamDel,
   msg,
   openNetNS,
-  openNetNSForDel,
   Rollback,
 } from '@cni/ip';
 import { type MacvlanConf, parseConf, resolveMaster } from './config.js';
@@ -36,65 +34,21 @@ export {
 } from './config.js';
 
 /** Create the macvlan under a temporary name in the container and rename it to `ifName`. */
-function createMacvlan(conf: MacvlanConf, ifName: string, contNs: NetNS, rb: Rollback) {
-  const tmpName = randomVethName();
-  const where = conf.linkInContainer ? contNs : undefined;
-  const nl = Netlink.open(where);
-  let master: number;
-  try {
-    try {
-      master = nl.linkByName(conf.master).index;
-    } catch (e) {
-      throw new CniError(
-        ErrCode.Internal,
-        `failed to lookup master ${JSON.stringify(conf.master)}: ${msg(e)}`,
-      );
-    }
-    try {
-      nl.linkAdd({
-        kind: 'macvlan',
-        name: tmpName,
-        parent: master,
-        mode: conf.mode,
-        ...(conf.mtu > 0 ? { mtu: conf.mtu } : {}),
-        ...(conf.mac ? { mac: conf.mac } : {}),
-        ...(conf.bcQueueLen !== undefined ? { bcQueueLen: conf.bcQueueLen } : {}),
-        ...(conf.linkInContainer ? {} : { nsFd: contNs.fd }),
-      });
-    } catch (e) {
-      throw new CniError(ErrCode.Internal, `failed to create macvlan: ${msg(e)}`);
-    }
-  } finally {
-    nl.close();
-  }
-  const cnl = Netlink.open(contNs);
-  try {
-    try {
-      renameLink(cnl, tmpName, ifName);
-    } catch (e) {
-      try {
-        cnl.linkDel(tmpName);
-      } catch {
-        // already gone
-      }
-      throw new CniError(
-        ErrCode.Internal,
-        `failed to rename macvlan to ${JSON.stringify(ifName)}: ${msg(e)}`,
-      );
-    }
-    rb.push(`delete ${ifName}`, () => {
-      const n = Netlink.open(contNs);
-      try {
-        delLinkByName(n, ifName);
-      } finally {
-        n.close();
-      }
-    });
-    const link = cnl.linkByName(ifName);
-    return { name: ifName, mac: link.mac, index: link.index };
-  } finally {
-    cnl.close();
-  }
+function createMacvlan(conf: MacvlanConf, master: number, ifName: string, contNs: NetNS, rb: Rollback) {
+  return createChildLink(
+    {
+      kind: 'macvlan',
+      parent: master,
+      mode: conf.mode,
+      ...(conf.mtu > 0 ? { mtu: conf.mtu } : {}),
+      ...(conf.mac ? { mac: conf.mac } : {}),
+      ...(conf.bcQueueLen !== undefined ? { bcQueueLen: conf.bcQueueLen } : {}),
+    },
+    ifName,
+    contNs,
+    conf.linkInContainer,
+    rb,
+  );
 }
 
 export async function cmdAdd(args: CmdArgs): Promise<Result> {
@@ -102,8 +56,8 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
   const contNs = openNetNS(args.netns);
   const rb = new Rollback();
   try {
-    resolveMaster(conf, undefined, contNs);
-    const iface = createMacvlan(conf, args.ifName, contNs, rb);
+    const master = resolveMaster(conf, undefined, contNs);
+    const iface = createMacvlan(conf, master.index, args.ifName, contNs, rb);
     const result: Result = {
       cniVersion: '1.1.0',
       interfaces: [{ name: iface.name, mac: iface.mac, sandbox: args.netns }],
@@ -112,16 +66,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
       const r = await ipamAdd(conf, args.stdinData, rb);
       result.ips = r.ips ?? [];
       if (r.routes) result.routes = r.routes;
-      for (const key of [
-        `net/ipv4/conf/${args.ifName}/arp_notify`,
-        `net/ipv6/conf/${args.ifName}/ndisc_notify`,
-      ]) {
-        try {
-          sysctlSetIn(contNs, key, '1');
-        } catch {
-          // the reference ignores these (e.g. IPv6 disabled)
-        }
-      }
+      setNotifySysctls(contNs, args.ifName);
       try {
         configureIface(contNs, args.ifName, result);
       } catch (e) {
@@ -152,23 +97,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
  * deletes the link. Missing netns, missing link and a second DEL succeed.
  */
 export async function cmdDel(args: CmdArgs): Promise<void> {
-  const conf = parseNetConf(args.stdinData);
-  await ipamDel(conf, args.stdinData);
-  if (args.netns === '') return;
-  const contNs = openNetNSForDel(args.netns);
-  if (!contNs) return;
-  try {
-    const nl = Netlink.open(contNs);
-    try {
-      delLinkByName(nl, args.ifName);
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    } finally {
-      nl.close();
-    }
-  } finally {
-    contNs.close();
-  }
+  await delIpamThenLink(parseNetConf(args.stdinData), args.stdinData, args.netns, args.ifName);
 }
 
 export async function cmdCheck(args: CmdArgs): Promise<void> {

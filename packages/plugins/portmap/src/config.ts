@@ -1,7 +1,7 @@
 import { CniError } from '@cni/skel';
 // portmap configuration: the reference's keys, matched case-insensitively like Go's JSON decoder.
 import { type Backend, detectBackend } from '@cni/iptables';
-import { isIP } from 'node:net';
+import { isIP } from '@cni/netlink';
 
 /** A CNI error of this plugin (a skel CniError: printed as {code, msg, details}). */
 export class PortmapError extends CniError {}

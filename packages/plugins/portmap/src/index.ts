@@ -16,7 +16,7 @@ export {
   SET_MARK_CHAIN,
   TOP_LEVEL_DNAT_CHAIN,
 } from './iptables.js';
-export { forwardCommands, NFT_TABLE } from './nftables.js';
+export { attachmentsChain, forwardCommands, gcNFT, NFT_TABLE } from './nftables.js';
 export {
   type CmdArgs,
   cmdAdd,

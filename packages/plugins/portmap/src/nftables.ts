@@ -1,4 +1,8 @@
 // portmap, nftables backend: tables `cni_hostport` in families ip and ip6, as the reference.
+// The reference's rules carry only the container ID (comment); for GC each network also keeps a
+// record chain `attachments_<hash of the network name>` (never jumped to) with one `return` rule
+// per attachment, commented with the container ID.
+import { createHash } from 'node:crypto';
 import { Nft, NftError, nftQuote } from '@cni/iptables';
 import type { NetNS } from '@cni/ns';
 import type { PortMapConf } from './config.js';
@@ -9,6 +13,12 @@ const HOSTPORTS = 'hostports';
 const HOSTIP_HOSTPORTS = 'hostip_hostports';
 const HOSTPORTS_ALL = 'hostports_all';
 const MASQUERADING = 'masquerading';
+const ATTACHMENTS_PREFIX = 'attachments_';
+
+/** The record chain of a network's attachments: `attachments_` + 16 hex of SHA-256(name). */
+export function attachmentsChain(network: string): string {
+  return `${ATTACHMENTS_PREFIX}${createHash('sha256').update(network).digest('hex').slice(0, 16)}`;
+}
 
 function familyOf(cidr: string): 4 | 6 {
   return cidr.includes(':') ? 6 : 4;
@@ -39,6 +49,8 @@ export function forwardCommands(conf: PortMapConf, containerNet: string): string
     `add rule ${T} output ${cond}fib daddr type local jump ${HOSTPORTS_ALL}`,
   ];
   if (conf.snat) cmds.push(`add chain ${T} ${MASQUERADING} { type nat hook postrouting priority 100 ; }`);
+  const record = attachmentsChain(conf.name);
+  cmds.push(`add chain ${T} ${record}`, `add rule ${T} ${record} return comment ${comment}`);
   for (const e of conf.portMappings) {
     const t = mappingTarget(e, family);
     if (!t.use) continue;
@@ -61,10 +73,13 @@ export function forwardCommands(conf: PortMapConf, containerNet: string): string
   return cmds;
 }
 
-/** Delete the rules of `containerID` from our chains of one family (commands; [] if none). */
-function deleteCommands(nft: Nft, ipX: 'ip' | 'ip6', containerID: string): string[] {
+/**
+ * Delete the rules of `containerID` from our chains of one family and its record in the
+ * network's record chain (commands; [] if none).
+ */
+function deleteCommands(nft: Nft, ipX: 'ip' | 'ip6', containerID: string, network: string): string[] {
   const out: string[] = [];
-  for (const chain of [HOSTPORTS, HOSTIP_HOSTPORTS, MASQUERADING]) {
+  for (const chain of [HOSTPORTS, HOSTIP_HOSTPORTS, MASQUERADING, attachmentsChain(network)]) {
     for (const r of nft.rules(ipX, NFT_TABLE, chain)) {
       if (r.comment === containerID) out.push(`delete rule ${ipX} ${NFT_TABLE} ${chain} handle ${r.handle}`);
     }
@@ -91,7 +106,7 @@ export function forwardPortsNFT(conf: PortMapConf, containerNet: string, ns?: Ne
   const ipX = familyOf(containerNet) === 6 ? 'ip6' : 'ip';
   retry(() => {
     // A repeated ADD replaces this container's rules instead of duplicating them.
-    const stale = deleteCommands(nft, ipX, conf.containerID);
+    const stale = deleteCommands(nft, ipX, conf.containerID, conf.name);
     try {
       nft.run(`${[...stale, ...forwardCommands(conf, containerNet)].join('\n')}\n`);
     } catch (err) {
@@ -106,7 +121,7 @@ export function unforwardPortsNFT(conf: PortMapConf, ns?: NetNS): void {
   const nft = new Nft({ ns });
   for (const ipX of ['ip', 'ip6'] as const) {
     retry(() => {
-      const cmds = deleteCommands(nft, ipX, conf.containerID);
+      const cmds = deleteCommands(nft, ipX, conf.containerID, conf.name);
       if (cmds.length > 0) nft.run(`${cmds.join('\n')}\n`);
     });
   }
@@ -126,4 +141,44 @@ export function checkPortsNFT(conf: PortMapConf, containerNet: string, ns?: NetN
     const found = nft.rules(ipX, NFT_TABLE, chain).filter((r) => r.comment === conf.containerID).length;
     if (found < n) throw new Error(`missing hostport rules in "${chain}" chain (${ipX} ${NFT_TABLE})`);
   }
+}
+
+/**
+ * GC: in both families, the records of `network` whose container ID is not valid go, with the
+ * rules carrying that container ID — unless another network still records the same container
+ * ID (the rules cannot be told apart; that network's DEL or GC removes them). Attachments added
+ * by the Go plugin have no record and are left alone. Returns the removed container IDs.
+ */
+export function gcNFT(network: string, validIDs: readonly string[], ns?: NetNS): string[] {
+  const nft = new Nft({ ns });
+  const valid = new Set(validIDs);
+  const own = attachmentsChain(network);
+  const removed = new Set<string>();
+  for (const ipX of ['ip', 'ip6'] as const) {
+    retry(() => {
+      const records = nft.rules(ipX, NFT_TABLE, own);
+      if (records.length === 0) return;
+      const elsewhere = new Set<string>();
+      for (const c of nft.chains(ipX, NFT_TABLE)) {
+        if (c === own || !c.startsWith(ATTACHMENTS_PREFIX)) continue;
+        for (const r of nft.rules(ipX, NFT_TABLE, c)) if (r.comment) elsewhere.add(r.comment);
+      }
+      const cmds: string[] = [];
+      const stale = new Set<string>();
+      for (const r of records) {
+        if (r.comment === undefined || valid.has(r.comment)) continue;
+        cmds.push(`delete rule ${ipX} ${NFT_TABLE} ${own} handle ${r.handle}`);
+        stale.add(r.comment);
+      }
+      for (const chain of [HOSTPORTS, HOSTIP_HOSTPORTS, MASQUERADING]) {
+        for (const r of nft.rules(ipX, NFT_TABLE, chain)) {
+          if (r.comment !== undefined && stale.has(r.comment) && !elsewhere.has(r.comment))
+            cmds.push(`delete rule ${ipX} ${NFT_TABLE} ${chain} handle ${r.handle}`);
+        }
+      }
+      if (cmds.length > 0) nft.run(`${cmds.join('\n')}\n`);
+      for (const id of stale) removed.add(id);
+    });
+  }
+  return [...removed];
 }

@@ -13,7 +13,7 @@ import {
   type ResultLike,
 } from './config.js';
 import { checkPortsIPTables, forwardPortsIPTables, gcIPTables, unforwardPortsIPTables } from './iptables.js';
-import { checkPortsNFT, forwardPortsNFT, unforwardPortsNFT } from './nftables.js';
+import { checkPortsNFT, forwardPortsNFT, gcNFT, unforwardPortsNFT } from './nftables.js';
 
 export interface CmdArgs {
   containerID: string;
@@ -150,7 +150,10 @@ export function cmdCheck(args: CmdArgs, opts: VerbOptions = {}): void {
   });
 }
 
-/** GC: remove the port forwarding of this network's attachments not in cni.dev/valid-attachments. */
+/**
+ * GC: remove the port forwarding of this network's attachments not in cni.dev/valid-attachments,
+ * iptables (`CNI-DN-` chains) and nftables (rules of recorded attachments).
+ */
 export function cmdGC(args: CmdArgs, opts: VerbOptions = {}): void {
   const raw = JSON.parse(args.stdinData.toString()) as Record<string, unknown>;
   const name = getKey(raw, 'name');
@@ -172,7 +175,11 @@ export function cmdGC(args: CmdArgs, opts: VerbOptions = {}): void {
       );
     return id;
   });
-  wrap('garbage collection failed', () => gcIPTables(name, ids, opts.hostNS));
+  // Both backends: the configured one may have changed since the stale attachments were added.
+  wrap('garbage collection failed', () => {
+    gcIPTables(name, ids, opts.hostNS);
+    if (supportsNFTables(opts.hostNS)) gcNFT(name, ids, opts.hostNS);
+  });
 }
 
 /** STATUS: error 50 when no netfilter backend can be used. */

@@ -1,6 +1,6 @@
 // ptp configuration (cni-reference §3.5): ipMasq, ipMasqBackend, mtu, dns; IPAM is required.
+import { INT32_MAX, invalid, optBool, optInt, optString } from '@cni/ip';
 import { CniError, ErrCode, type NetConf, parseNetConf } from '@cni/skel';
-import { INT32_MAX, invalid, optBool, optInt, optString } from './fields.js';
 
 export interface PtpConf extends NetConf {
   ipMasq: boolean;
@@ -21,7 +21,7 @@ export function parseConf(stdin: Buffer | string, forDel = false): PtpConf {
   if (mtu < 0) throw invalid('mtu', mtu, 'must not be negative');
   if (!forDel && !conf.ipam?.type)
     throw new CniError(ErrCode.InvalidNetworkConfig, 'ptp needs an IPAM plugin: "ipam.type" is not set');
-  const out: PtpConf = { ...conf, ipMasq: optBool(raw, 'ipMasq') ?? false, mtu };
+  const out: PtpConf = { ...conf, ipMasq: optBool(raw, 'ipMasq'), mtu };
   if (backend) out.ipMasqBackend = backend;
   return out;
 }

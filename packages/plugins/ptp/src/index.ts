@@ -7,24 +7,28 @@ import {
   enableForward,
   formatCIDR,
   formatIP,
+  forwardGC,
+  forwardStatus,
   getVethPeerIfindex,
+  internal,
   networkOf,
+  openNetNS,
+  openNetNSForDel,
   parseCIDR,
+  Rollback,
   setupVeth,
+  validAttachments,
 } from '@cni/ip';
-import { type GCAttachment, gcIPMasq, setupIPMasq, teardownIPMasq } from '@cni/iptables';
+import { gcIPMasq, setupIPMasq, teardownIPMasq } from '@cni/iptables';
 import { isExists, isNotFound, Netlink, RT_SCOPE_HOST, RT_SCOPE_LINK } from '@cni/netlink';
-import { isNSPathNotExist, NetNS } from '@cni/ns';
+import { NetNS } from '@cni/ns';
 import {
   type CmdArgs,
   CniError,
   delegateAdd,
   delegateCheck,
   delegateDel,
-  delegateGC,
-  delegateStatus,
   ErrCode,
-  getKey,
   isEmptyDNS,
   type PluginDef,
   parseNetConf,
@@ -34,38 +38,8 @@ import {
 import { validateExpectedInterfaceIPs, validateExpectedRoute } from '@cni/ip';
 import { type PtpConf, parseConf } from './config.js';
 
+export { validAttachments } from '@cni/ip';
 export { type PtpConf, parseConf } from './config.js';
-
-const msg = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-const internal = (prefix: string, e: unknown): CniError =>
-  e instanceof CniError ? e : new CniError(ErrCode.Internal, prefix ? `${prefix}: ${msg(e)}` : msg(e));
-
-function openNetNS(path: string): NetNS {
-  try {
-    return NetNS.open(path);
-  } catch (e) {
-    throw new CniError(ErrCode.InvalidNetNS, `failed to open netns ${JSON.stringify(path)}: ${msg(e)}`);
-  }
-}
-
-/** Undo actions of ADD, newest first; their errors go to stderr, never over the real one. */
-class Rollback {
-  #steps: { what: string; fn: () => unknown }[] = [];
-  push(what: string, fn: () => unknown): void {
-    this.#steps.push({ what, fn });
-  }
-  async run(): Promise<void> {
-    const steps = this.#steps.reverse();
-    this.#steps = [];
-    for (const s of steps) {
-      try {
-        await s.fn();
-      } catch (e) {
-        process.stderr.write(`rollback: ${s.what}: ${msg(e)}\n`);
-      }
-    }
-  }
-}
 
 interface Addressing {
   /** container address with prefix */
@@ -147,7 +121,7 @@ function setupHostVeth(nl: Netlink, name: string, addrs: Addressing[]): void {
 export async function cmdAdd(args: CmdArgs): Promise<Result> {
   const conf = parseConf(args.stdinData);
   const type = conf.ipam?.type ?? '';
-  const contNs = openNetNS(args.netns);
+  const contNs = openNetNS(args.netns, ErrCode.InvalidNetNS);
   const hostNs = NetNS.current();
   const rb = new Rollback();
   try {
@@ -242,13 +216,8 @@ export async function cmdDel(args: CmdArgs): Promise<void> {
   const conf = parseConf(args.stdinData, true);
   if (conf.ipam?.type) await delegateDel(conf.ipam.type, args.stdinData);
   if (args.netns === '') return;
-  let contNs: NetNS;
-  try {
-    contNs = NetNS.open(args.netns);
-  } catch (e) {
-    if (isNSPathNotExist(e)) return;
-    throw new CniError(ErrCode.InvalidNetNS, `failed to open netns ${JSON.stringify(args.netns)}: ${msg(e)}`);
-  }
+  const contNs = openNetNSForDel(args.netns, ErrCode.InvalidNetNS);
+  if (!contNs) return;
   let addrs: string[];
   try {
     const c = Netlink.open(contNs);
@@ -287,7 +256,7 @@ export async function cmdCheck(args: CmdArgs): Promise<void> {
       `Sandbox in prevResult ${other?.sandbox ?? ''} doesn't match configured netns: ${args.netns}`,
     );
   }
-  const contNs = openNetNS(args.netns);
+  const contNs = openNetNS(args.netns, ErrCode.InvalidNetNS);
   try {
     const c = Netlink.open(contNs);
     try {
@@ -325,8 +294,7 @@ export async function cmdCheck(args: CmdArgs): Promise<void> {
 }
 
 export async function cmdStatus(args: CmdArgs): Promise<void> {
-  const conf = parseNetConf(args.stdinData);
-  if (conf.ipam?.type) await delegateStatus(conf.ipam.type, args.stdinData);
+  await forwardStatus(parseNetConf(args.stdinData), args.stdinData);
 }
 
 /** GC: masquerade rules of attachments no longer valid (with ipMasq), then IPAM GC. */
@@ -339,29 +307,7 @@ export async function cmdGC(args: CmdArgs): Promise<void> {
       throw internal('failed to clean up IP masquerading', e);
     }
   }
-  if (conf.ipam?.type) await delegateGC(conf.ipam.type, args.stdinData);
-}
-
-/** The `cni.dev/valid-attachments` of a GC request (CNI 1.1). */
-export function validAttachments(raw: Record<string, unknown>): GCAttachment[] {
-  const v = getKey(raw, 'cni.dev/valid-attachments');
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v))
-    throw new CniError(
-      ErrCode.DecodingFailure,
-      `"cni.dev/valid-attachments" must be an array, got ${JSON.stringify(v)}`,
-    );
-  return v.map((a, i) => {
-    const o = (typeof a === 'object' && a !== null ? a : {}) as Record<string, unknown>;
-    const containerID = getKey(o, 'containerID');
-    const ifname = getKey(o, 'ifname');
-    if (typeof containerID !== 'string' || typeof ifname !== 'string')
-      throw new CniError(
-        ErrCode.DecodingFailure,
-        `"cni.dev/valid-attachments[${i}]" needs string "containerID" and "ifname", got ${JSON.stringify(a)}`,
-      );
-    return { containerID, ifname };
-  });
+  await forwardGC(conf, args.stdinData);
 }
 
 export const plugin: PluginDef = {

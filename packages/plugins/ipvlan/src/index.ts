@@ -1,0 +1,145 @@
+// The CNI ipvlan plugin: an ipvlan link on a host ("master") interface, placed in the
+// container under CNI_IFNAME, with addresses from IPAM or from the prevResult (cni-reference §3.2).
+import {
+  checkAddrsRoutes,
+  checkIfaceCommon,
+  checkPrelude,
+  configureIface,
+  createChildLink,
+  delIpamThenLink,
+  forwardGC,
+  forwardStatus,
+  ipamAdd,
+  linkByNameOrUndefined,
+  msg,
+  openNetNS,
+  resolveMaster,
+  Rollback,
+  setNotifySysctls,
+} from '@cni/ip';
+import { Netlink } from '@cni/netlink';
+import {
+  type CmdArgs,
+  CniError,
+  ErrCode,
+  type PluginDef,
+  parseNetConf,
+  type Result,
+  versionsFrom,
+} from '@cni/skel';
+import { addressSource, parseConf } from './config.js';
+
+export { addressSource, type IpvlanConf, type IpvlanMode, MODES, parseConf } from './config.js';
+
+export async function cmdAdd(args: CmdArgs): Promise<Result> {
+  const conf = parseConf(args.stdinData);
+  const source = addressSource(conf);
+  const contNs = openNetNS(args.netns);
+  const rb = new Rollback();
+  try {
+    const master = resolveMaster(conf, undefined, contNs);
+    const iface = createChildLink(
+      { kind: 'ipvlan', parent: master.index, mode: conf.mode, ...(conf.mtu > 0 ? { mtu: conf.mtu } : {}) },
+      args.ifName,
+      contNs,
+      conf.linkInContainer,
+      rb,
+    );
+    let from: Result;
+    if (source === 'ipam') {
+      from = await ipamAdd(conf, args.stdinData, rb);
+    } else {
+      from = structuredClone(conf.prevResult as Result);
+      for (const ip of from.ips ?? []) ip.interface = 0;
+    }
+    const result: Result = {
+      cniVersion: '1.1.0',
+      interfaces: [{ name: iface.name, mac: iface.mac, sandbox: args.netns }],
+      ips: from.ips ?? [],
+    };
+    if (from.routes) result.routes = from.routes;
+    setNotifySysctls(contNs, args.ifName);
+    try {
+      configureIface(contNs, args.ifName, result);
+    } catch (e) {
+      throw new CniError(ErrCode.Internal, msg(e));
+    }
+    if (conf.dns) result.dns = conf.dns;
+    return result;
+  } catch (e) {
+    await rb.run();
+    throw e;
+  } finally {
+    contNs.close();
+  }
+}
+
+/**
+ * DEL reads only the JSON (no master lookup: the master or the default route may be gone),
+ * releases IPAM, then deletes the link. Missing netns, missing link and a second DEL succeed.
+ */
+export async function cmdDel(args: CmdArgs): Promise<void> {
+  await delIpamThenLink(parseNetConf(args.stdinData), args.stdinData, args.netns, args.ifName);
+}
+
+export async function cmdCheck(args: CmdArgs): Promise<void> {
+  const conf = parseConf(args.stdinData);
+  const contNs = openNetNS(args.netns);
+  try {
+    const { prev, iface } = await checkPrelude(conf, args.stdinData, args.ifName, args.netns);
+    // CHECK's prevResult is ipvlan's own result, so an unconfigured master cannot be recovered
+    // from it; a configured one must exist.
+    if (conf.master !== '') {
+      const mnl = Netlink.open(conf.linkInContainer ? contNs : undefined);
+      try {
+        if (!linkByNameOrUndefined(mnl, conf.master)) {
+          throw new CniError(
+            ErrCode.Internal,
+            `failed to lookup master ${JSON.stringify(conf.master)}: Link not found`,
+          );
+        }
+      } finally {
+        mnl.close();
+      }
+    }
+    const nl = Netlink.open(contNs);
+    try {
+      const link = checkIfaceCommon(nl, iface);
+      if (link.kind !== 'ipvlan') {
+        throw new CniError(ErrCode.Internal, `Error: Container interface ${link.name} not of type ipvlan`);
+      }
+      const have = link.info?.ipvlanMode;
+      if (have !== conf.mode) {
+        throw new CniError(
+          ErrCode.Internal,
+          `Container IPVlan mode ${have ?? 'unknown'} does not match expected value: ${conf.mode}`,
+        );
+      }
+      checkAddrsRoutes(nl, args.ifName, prev);
+    } finally {
+      nl.close();
+    }
+  } finally {
+    contNs.close();
+  }
+}
+
+export async function cmdStatus(args: CmdArgs): Promise<void> {
+  await forwardStatus(parseNetConf(args.stdinData), args.stdinData);
+}
+
+/** Nothing of this plugin outlives its container's namespace; IPAM gets the GC. */
+export async function cmdGC(args: CmdArgs): Promise<void> {
+  await forwardGC(parseNetConf(args.stdinData), args.stdinData);
+}
+
+export const plugin: PluginDef = {
+  type: 'ipvlan',
+  versions: versionsFrom('0.1.0'),
+  about: 'CNI ipvlan plugin',
+  add: cmdAdd,
+  del: cmdDel,
+  check: cmdCheck,
+  status: cmdStatus,
+  gc: cmdGC,
+};

@@ -1,0 +1,128 @@
+// The CNI vlan plugin: an 802.1Q link on a host ("master") interface, placed in the container
+// under CNI_IFNAME, with addresses and routes from the (required) IPAM plugin (cni-reference §3.4).
+import {
+  checkAddrsRoutes,
+  checkIfaceCommon,
+  checkPrelude,
+  configureIface,
+  createChildLink,
+  delIpamThenLink,
+  forwardGC,
+  forwardStatus,
+  ipamAdd,
+  msg,
+  openNetNS,
+  resolveMaster,
+  Rollback,
+} from '@cni/ip';
+import { Netlink } from '@cni/netlink';
+import {
+  type CmdArgs,
+  CniError,
+  ErrCode,
+  type PluginDef,
+  parseNetConf,
+  type Result,
+  versionsFrom,
+} from '@cni/skel';
+import { parseConf } from './config.js';
+
+export { parseConf, type VlanConf } from './config.js';
+
+export async function cmdAdd(args: CmdArgs): Promise<Result> {
+  const conf = parseConf(args.stdinData);
+  const contNs = openNetNS(args.netns);
+  const rb = new Rollback();
+  try {
+    const master = resolveMaster(conf, undefined, contNs);
+    const iface = createChildLink(
+      { kind: 'vlan', parent: master.index, vlanId: conf.vlanId, ...(conf.mtu > 0 ? { mtu: conf.mtu } : {}) },
+      args.ifName,
+      contNs,
+      conf.linkInContainer,
+      rb,
+    );
+    const r = await ipamAdd(conf, args.stdinData, rb);
+    const result: Result = {
+      cniVersion: '1.1.0',
+      interfaces: [{ name: iface.name, mac: iface.mac, sandbox: args.netns }],
+      ips: r.ips ?? [],
+    };
+    if (r.routes) result.routes = r.routes;
+    try {
+      configureIface(contNs, args.ifName, result);
+    } catch (e) {
+      throw new CniError(ErrCode.Internal, msg(e));
+    }
+    if (conf.dns) result.dns = conf.dns;
+    return result;
+  } catch (e) {
+    await rb.run();
+    throw e;
+  } finally {
+    contNs.close();
+  }
+}
+
+/**
+ * DEL reads only the JSON: no master lookup, so it works when the master is gone (the
+ * reference looks up the master's MTU first and fails). IPAM DEL, then delete the link;
+ * missing netns, missing link and a second DEL succeed.
+ */
+export async function cmdDel(args: CmdArgs): Promise<void> {
+  await delIpamThenLink(parseNetConf(args.stdinData), args.stdinData, args.netns, args.ifName);
+}
+
+export async function cmdCheck(args: CmdArgs): Promise<void> {
+  const conf = parseConf(args.stdinData);
+  const contNs = openNetNS(args.netns);
+  try {
+    const { prev, iface } = await checkPrelude(conf, args.stdinData, args.ifName, args.netns);
+    resolveMaster(conf, undefined, contNs);
+    const nl = Netlink.open(contNs);
+    try {
+      const link = checkIfaceCommon(nl, iface);
+      if (link.kind !== 'vlan') {
+        throw new CniError(ErrCode.Internal, `Error: Container interface ${link.name} not of type vlan`);
+      }
+      const id = link.info?.vlanId;
+      if (id !== conf.vlanId) {
+        throw new CniError(
+          ErrCode.Internal,
+          `Error: Container interface ${link.name} VLAN ID ${id ?? 'unknown'} does not match expected value: ${conf.vlanId}`,
+        );
+      }
+      if (conf.mtu !== 0 && link.mtu !== conf.mtu) {
+        throw new CniError(
+          ErrCode.Internal,
+          `Error: Container interface ${link.name} MTU ${link.mtu} does not match expected value: ${conf.mtu}`,
+        );
+      }
+      checkAddrsRoutes(nl, args.ifName, prev);
+    } finally {
+      nl.close();
+    }
+  } finally {
+    contNs.close();
+  }
+}
+
+export async function cmdStatus(args: CmdArgs): Promise<void> {
+  await forwardStatus(parseNetConf(args.stdinData), args.stdinData);
+}
+
+/** Nothing of this plugin outlives its container's namespace; IPAM gets the GC. */
+export async function cmdGC(args: CmdArgs): Promise<void> {
+  await forwardGC(parseNetConf(args.stdinData), args.stdinData);
+}
+
+export const plugin: PluginDef = {
+  type: 'vlan',
+  versions: versionsFrom('0.1.0'),
+  about: 'CNI vlan plugin',
+  add: cmdAdd,
+  del: cmdDel,
+  check: cmdCheck,
+  status: cmdStatus,
+  gc: cmdGC,
+};
