@@ -1,6 +1,7 @@
 // @cni/plugin-dhcp: the dhcp IPAM plugin (a thin client of the daemon) and, as `dhcp daemon`,
 // the daemon that acts as DHCPv4 client for containers.
 import { resolve } from 'node:path';
+import { validateNetNSPath } from '@cni/ns';
 import { type CmdArgs, CniError, ErrCode, type PluginDef, type Result, versionsFrom } from '@cni/skel';
 import { runDaemon } from './daemon.js';
 import { type DhcpIpamConfig, loadIpamConfig } from './options.js';
@@ -80,8 +81,19 @@ async function ask(conf: Conf, req: Request): Promise<Response & { ok: true }> {
   return res;
 }
 
+/** The container's namespace must exist before the daemon is asked (ADD, CHECK). */
+function checkNetNS(args: CmdArgs): void {
+  const path = resolve(args.netns);
+  try {
+    validateNetNSPath(path);
+  } catch (err) {
+    throw new CniError(ErrCode.Internal, `failed to open netns "${path}": ${(err as Error).message}`);
+  }
+}
+
 export async function cmdAdd(args: CmdArgs): Promise<Result> {
   const conf = loadConf(args);
+  checkNetNS(args);
   const res = await ask(conf, { method: 'allocate', args: leaseArgs(args, conf) });
   if (!res.result) throw new CniError(ErrCode.Internal, 'the DHCP daemon returned no lease');
   const prio = conf.ipam.priority;
@@ -111,6 +123,7 @@ export async function cmdDel(args: CmdArgs): Promise<void> {
 
 export async function cmdCheck(args: CmdArgs): Promise<void> {
   const conf = loadConf(args);
+  checkNetNS(args);
   const res = await ask(conf, { method: 'check', args: leaseArgs(args, conf) });
   // the lease's address must be the one the runtime holds in prevResult (when it lists any)
   const prev = conf.raw.prevResult as { ips?: { address?: unknown }[] } | undefined;

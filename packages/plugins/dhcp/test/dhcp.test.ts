@@ -349,6 +349,14 @@ describe('plugin verbs', () => {
     expect(del.stderr).toMatch(/nothing released/);
   });
 
+  it('ADD into a namespace that does not exist fails before asking the daemon', async () => {
+    await env.startDaemon();
+    const add = await env.run('ADD', '/nonexistent/netns', env.conf('1.0.0'));
+    expect(add.code).toBe(1);
+    expect(add.json.msg).toMatch(/^failed to open netns "\/nonexistent\/netns"/);
+    expect(env.daemonLog).not.toMatch(/acquiring/);
+  });
+
   it('rejects a bad configuration before asking the daemon', async () => {
     await env.startDaemon();
     const c = env.addContainer();
