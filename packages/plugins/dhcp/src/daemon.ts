@@ -222,7 +222,13 @@ export class Daemon {
   async allocate(a: LeaseArgs): Promise<Lease> {
     const clientID = clientIdFor(a.containerID, a.network, a.ifName);
     const existing = this.leases.get(clientID);
-    if (existing) {
+    if (existing && existing.netns !== a.netns) {
+      // the same attachment in another namespace (a sandbox re-created under the same id):
+      // the old lease ends, the new interface gets its own
+      log(`${clientID}: now in ${a.netns} (was ${existing.netns}), releasing the old lease`);
+      this.#forget(existing);
+      await existing.release();
+    } else if (existing) {
       if (existing.maintaining && existing.expireAt > Date.now()) {
         existing.check();
         return existing;

@@ -11,7 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_VERSIONS, ip, ipJson, ourBin, type TestNetNS } from '@cni-internal/test-kit';
+import { ALL_VERSIONS, ip, ipJson, linkInfo, ourBin, type TestNetNS } from '@cni-internal/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DhcpEnv } from './env.js';
 
@@ -95,6 +95,24 @@ describe('lease lifecycle', () => {
     const c = env.addContainer();
     expect((await env.run('ADD', c, env.conf('1.0.0'))).code).toBe(0);
     expect(env.dnsmasqLog).toMatch(/broadcast response/);
+  });
+
+  it('the same attachment in a new namespace gets a lease of its own; the old one is released', async () => {
+    await env.startDnsmasq();
+    await env.startDaemon();
+    const old = env.addContainer();
+    const fresh = env.addContainer();
+    expect((await env.run('ADD', old, env.conf('1.0.0'))).code).toBe(0);
+    const add = await env.run('ADD', fresh, env.conf('1.0.0'));
+    expect(add.code).toBe(0);
+    expect(env.daemonLog).toMatch(/releasing the old lease/);
+    expect(env.dnsmasqLog).toMatch(/DHCPRELEASE/);
+    await env.until(
+      () => env.leaseOf('ctr1/dhnet/eth0')?.mac === linkInfo(fresh, 'eth0')?.address,
+      'the new lease',
+    );
+    expect(`${env.leaseOf('ctr1/dhnet/eth0')?.ip}/24`).toBe(add.json.ips[0].address);
+    expect(stateFiles()).toHaveLength(1);
   });
 
   it('option 121 routes replace the default route; router 0.0.0.0 becomes a link-scope route', async () => {
