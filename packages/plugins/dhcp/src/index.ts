@@ -117,7 +117,8 @@ export async function cmdDel(args: CmdArgs): Promise<void> {
       process.stderr.write(`dhcp: DEL: ${err.message}; nothing released\n`);
       return;
     }
-    throw err;
+    if (err instanceof CniError) throw err;
+    throw new CniError(ErrCode.IOFailure, (err as Error).message);
   }
 }
 
