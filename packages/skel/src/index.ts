@@ -28,6 +28,7 @@ export { convertResult, formatResult, isEmptyDNS, parseResult } from './result.j
 export {
   type CmdArgs,
   type Command,
+  findSubcommand,
   formatError,
   type Handler,
   type PluginDef,

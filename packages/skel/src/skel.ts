@@ -56,6 +56,30 @@ export interface PluginDef extends PluginFuncs {
   versions: readonly string[];
   /** printed to stderr when CNI_COMMAND is not set, e.g. `CNI bridge plugin v1.0.0` */
   about: string;
+  /**
+   * Modes of the same binary selected by the first command-line argument when CNI_COMMAND is
+   * not set (e.g. `dhcp daemon [flags]`). Gets the remaining arguments; pluginMain then does
+   * nothing else.
+   */
+  subcommands?: Record<string, (args: string[]) => Promise<void> | void>;
+}
+
+/**
+ * The subcommand named by argv (after the script, and after the plugin type when a shared
+ * launcher passes it first), or undefined.
+ */
+export function findSubcommand(
+  def: PluginDef,
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+): { run: (args: string[]) => Promise<void> | void; args: string[] } | undefined {
+  if (!def.subcommands || env.CNI_COMMAND) return undefined;
+  const args = argv.slice(2);
+  if (args[0] === def.type && args.length > 1 && Object.hasOwn(def.subcommands, args[1] ?? '')) args.shift();
+  const name = args[0];
+  if (name === undefined || !Object.hasOwn(def.subcommands, name)) return undefined;
+  const run = def.subcommands[name];
+  return run ? { run, args: args.slice(1) } : undefined;
 }
 
 export interface RunOutput {
@@ -318,6 +342,11 @@ async function readAllStdin(): Promise<Buffer> {
  * or error to stdout, and sets process.exitCode (0 or 1). Never throws; never prints a stack.
  */
 export async function pluginMain(def: PluginDef): Promise<void> {
+  const sub = findSubcommand(def, process.argv, process.env);
+  if (sub) {
+    await sub.run(sub.args);
+    return;
+  }
   let out: RunOutput;
   try {
     out = await runWith(def, process.env, readAllStdin);
