@@ -46,11 +46,14 @@ export {
 } from './conf-fields.js';
 export {
   checkAddrsRoutes,
+  checkContainerLink,
   checkIfaceCommon,
   checkPrelude,
+  configureIfaceOrFail,
   delIpamThenLink,
   forwardGC,
   forwardStatus,
+  gcViaIpam,
   internal,
   ipamAdd,
   ipamDel,
@@ -59,6 +62,7 @@ export {
   openNetNSForDel,
   Rollback,
   setNotifySysctls,
+  statusViaIpam,
   type ValidAttachment,
   validAttachments,
 } from './plugin-steps.js';

@@ -1,7 +1,8 @@
 // Steps every main plugin here shares: the IPAM half of ADD with its rollback, the CHECK
 // walk over prevResult, STATUS/GC forwarding, and an undo list for ADD.
 import { validateExpectedInterfaceIPs, validateExpectedRoute } from './check.js';
-import { isNotFound, Netlink } from '@cni/netlink';
+import { configureIface } from './iface.js';
+import { isNotFound, type Link, Netlink } from '@cni/netlink';
 import { isNSPathNotExist, NetNS, sysctlSetIn } from '@cni/ns';
 import { delLinkByName } from './veth.js';
 import {
@@ -13,8 +14,10 @@ import {
   delegateStatus,
   ErrCode,
   getKey,
+  type CmdArgs,
   type Interface,
   type NetConf,
+  parseNetConf,
   type Result,
 } from '@cni/skel';
 
@@ -185,6 +188,47 @@ export function checkIfaceCommon(nl: Netlink, iface: Interface) {
     );
   }
   return link;
+}
+
+/**
+ * CHECK of the container interface of a single-link plugin: the common checks, then the link's
+ * kind (`Error: Container interface <name> not of type <kind>`), then `more` with the open handle.
+ */
+export function checkContainerLink(
+  ns: NetNS,
+  iface: Interface,
+  kind: string,
+  more: (nl: Netlink, link: Link) => void,
+): void {
+  const nl = Netlink.open(ns);
+  try {
+    const link = checkIfaceCommon(nl, iface);
+    if (link.kind !== kind) {
+      throw new CniError(ErrCode.Internal, `Error: Container interface ${link.name} not of type ${kind}`);
+    }
+    more(nl, link);
+  } finally {
+    nl.close();
+  }
+}
+
+/** configureIface, its failure as the reference reports it (code 999, the message alone). */
+export function configureIfaceOrFail(ns: NetNS, ifName: string, result: Result): void {
+  try {
+    configureIface(ns, ifName, result);
+  } catch (e) {
+    throw new CniError(ErrCode.Internal, msg(e));
+  }
+}
+
+/** STATUS of a plugin whose only state is its IPAM's: forwarded to the IPAM plugin. */
+export async function statusViaIpam(args: CmdArgs): Promise<void> {
+  await forwardStatus(parseNetConf(args.stdinData), args.stdinData);
+}
+
+/** GC of a plugin of which nothing outlives the container's namespace: IPAM gets the GC. */
+export async function gcViaIpam(args: CmdArgs): Promise<void> {
+  await forwardGC(parseNetConf(args.stdinData), args.stdinData);
 }
 
 /** `message` of anything thrown, for wrapping in the reference's phrases. */

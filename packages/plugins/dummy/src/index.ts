@@ -1,17 +1,17 @@
 // The CNI dummy plugin: a dummy link named CNI_IFNAME created inside the container namespace,
 // with addresses and routes from the (required) IPAM plugin (cni-reference §3.8).
 import {
-  checkIfaceCommon,
+  checkContainerLink,
   checkPrelude,
-  configureIface,
+  configureIfaceOrFail,
   delIpamThenLink,
   delLinkByName,
-  forwardGC,
-  forwardStatus,
+  gcViaIpam,
   ipamAdd,
   msg,
   openNetNS,
   Rollback,
+  statusViaIpam,
   validateExpectedInterfaceIPs,
 } from '@cni/ip';
 import { Netlink } from '@cni/netlink';
@@ -72,11 +72,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
       cniVersion: '1.1.0',
       interfaces: [{ name: iface.name, mac: iface.mac, sandbox: args.netns }],
     };
-    try {
-      configureIface(contNs, args.ifName, result);
-    } catch (e) {
-      throw new CniError(ErrCode.Internal, msg(e));
-    }
+    configureIfaceOrFail(contNs, args.ifName, result);
     return result;
   } catch (e) {
     await rb.run();
@@ -96,31 +92,19 @@ export async function cmdCheck(args: CmdArgs): Promise<void> {
   const contNs = openNetNS(args.netns);
   try {
     const { prev, iface } = await checkPrelude(conf, args.stdinData, args.ifName, args.netns);
-    const nl = Netlink.open(contNs);
-    try {
-      const link = checkIfaceCommon(nl, iface);
-      if (link.kind !== 'dummy') {
-        throw new CniError(ErrCode.Internal, `Error: Container interface ${link.name} not of type dummy`);
-      }
+    checkContainerLink(contNs, iface, 'dummy', (nl, link) => {
       if (!link.up) throw new CniError(ErrCode.Internal, `Interface ${link.name} is down`);
       // The reference checks the addresses only (no routes) for dummy.
       validateExpectedInterfaceIPs(nl, args.ifName, prev.ips ?? []);
-    } finally {
-      nl.close();
-    }
+    });
   } finally {
     contNs.close();
   }
 }
 
-export async function cmdStatus(args: CmdArgs): Promise<void> {
-  await forwardStatus(parseNetConf(args.stdinData), args.stdinData);
-}
-
-/** Nothing of this plugin outlives its container's namespace; IPAM gets the GC. */
-export async function cmdGC(args: CmdArgs): Promise<void> {
-  await forwardGC(parseNetConf(args.stdinData), args.stdinData);
-}
+/** STATUS goes to IPAM; nothing of this plugin outlives its container's namespace: IPAM gets the GC. */
+export const cmdStatus = statusViaIpam;
+export const cmdGC = gcViaIpam;
 
 export const plugin: PluginDef = {
   type: 'dummy',

@@ -4,27 +4,19 @@
 import { configureIface, linkByNameOrUndefined } from '@cni/ip';
 import { type Link, Netlink } from '@cni/netlink';
 import { NetNS } from '@cni/ns';
-import {
-  type CmdArgs,
-  CniError,
-  ErrCode,
-  type PluginDef,
-  parseNetConf,
-  type Result,
-  versionsFrom,
-} from '@cni/skel';
+import { type CmdArgs, CniError, ErrCode, type PluginDef, type Result, versionsFrom } from '@cni/skel';
 import {
   checkAddrsRoutes,
   checkIfaceCommon,
   checkPrelude,
-  forwardGC,
-  forwardStatus,
+  gcViaIpam,
   ipamAdd,
   ipamDel,
   msg,
   openNetNS,
   openNetNSForDel,
   Rollback,
+  statusViaIpam,
 } from '@cni/ip';
 import { type HostDeviceConf, loadConf, netdevFromSysfs, type SysfsOptions } from './config.js';
 
@@ -308,14 +300,9 @@ export async function cmdCheck(args: CmdArgs, opts: SysfsOptions = {}): Promise<
   }
 }
 
-export async function cmdStatus(args: CmdArgs): Promise<void> {
-  await forwardStatus(parseNetConf(args.stdinData), args.stdinData);
-}
-
-/** The device goes back to the host on DEL; what the plugin could collect is IPAM's. */
-export async function cmdGC(args: CmdArgs): Promise<void> {
-  await forwardGC(parseNetConf(args.stdinData), args.stdinData);
-}
+/** STATUS goes to IPAM; nothing of this plugin outlives its container's namespace: IPAM gets the GC. */
+export const cmdStatus = statusViaIpam;
+export const cmdGC = gcViaIpam;
 
 export const plugin: PluginDef = {
   type: 'host-device',

@@ -2,20 +2,19 @@
 // container under CNI_IFNAME, with addresses from IPAM or from the prevResult (cni-reference §3.2).
 import {
   checkAddrsRoutes,
-  checkIfaceCommon,
+  checkContainerLink,
   checkPrelude,
-  configureIface,
+  configureIfaceOrFail,
   createChildLink,
   delIpamThenLink,
-  forwardGC,
-  forwardStatus,
+  gcViaIpam,
   ipamAdd,
   linkByNameOrUndefined,
-  msg,
   openNetNS,
   resolveMaster,
   Rollback,
   setNotifySysctls,
+  statusViaIpam,
 } from '@cni/ip';
 import { Netlink } from '@cni/netlink';
 import {
@@ -59,11 +58,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
     };
     if (from.routes) result.routes = from.routes;
     setNotifySysctls(contNs, args.ifName);
-    try {
-      configureIface(contNs, args.ifName, result);
-    } catch (e) {
-      throw new CniError(ErrCode.Internal, msg(e));
-    }
+    configureIfaceOrFail(contNs, args.ifName, result);
     if (conf.dns) result.dns = conf.dns;
     return result;
   } catch (e) {
@@ -102,12 +97,7 @@ export async function cmdCheck(args: CmdArgs): Promise<void> {
         mnl.close();
       }
     }
-    const nl = Netlink.open(contNs);
-    try {
-      const link = checkIfaceCommon(nl, iface);
-      if (link.kind !== 'ipvlan') {
-        throw new CniError(ErrCode.Internal, `Error: Container interface ${link.name} not of type ipvlan`);
-      }
+    checkContainerLink(contNs, iface, 'ipvlan', (nl, link) => {
       const have = link.info?.ipvlanMode;
       if (have !== conf.mode) {
         throw new CniError(
@@ -116,22 +106,15 @@ export async function cmdCheck(args: CmdArgs): Promise<void> {
         );
       }
       checkAddrsRoutes(nl, args.ifName, prev);
-    } finally {
-      nl.close();
-    }
+    });
   } finally {
     contNs.close();
   }
 }
 
-export async function cmdStatus(args: CmdArgs): Promise<void> {
-  await forwardStatus(parseNetConf(args.stdinData), args.stdinData);
-}
-
-/** Nothing of this plugin outlives its container's namespace; IPAM gets the GC. */
-export async function cmdGC(args: CmdArgs): Promise<void> {
-  await forwardGC(parseNetConf(args.stdinData), args.stdinData);
-}
+/** STATUS goes to IPAM; nothing of this plugin outlives its container's namespace: IPAM gets the GC. */
+export const cmdStatus = statusViaIpam;
+export const cmdGC = gcViaIpam;
 
 export const plugin: PluginDef = {
   type: 'ipvlan',

@@ -1,6 +1,6 @@
 // The CNI macvlan plugin: a macvlan link on a host ("master") interface, placed in the
 // container under CNI_IFNAME, with optional IPAM (cni-reference §3.3).
-import { configureIface, createChildLink, delIpamThenLink, setNotifySysctls } from '@cni/ip';
+import { createChildLink, delIpamThenLink, setNotifySysctls } from '@cni/ip';
 import { Netlink } from '@cni/netlink';
 import type { NetNS } from '@cni/ns';
 import {
@@ -14,14 +14,15 @@ import {
 } from '@cni/skel';
 import {
   checkAddrsRoutes,
-  checkIfaceCommon,
+  checkContainerLink,
   checkPrelude,
-  forwardGC,
-  forwardStatus,
+  configureIfaceOrFail,
+  gcViaIpam,
   ipamAdd,
   msg,
   openNetNS,
   Rollback,
+  statusViaIpam,
 } from '@cni/ip';
 import { type MacvlanConf, parseConf, resolveMaster } from './config.js';
 
@@ -67,11 +68,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
       result.ips = r.ips ?? [];
       if (r.routes) result.routes = r.routes;
       setNotifySysctls(contNs, args.ifName);
-      try {
-        configureIface(contNs, args.ifName, result);
-      } catch (e) {
-        throw new CniError(ErrCode.Internal, msg(e));
-      }
+      configureIfaceOrFail(contNs, args.ifName, result);
     } else {
       const nl = Netlink.open(contNs);
       try {
@@ -106,12 +103,7 @@ export async function cmdCheck(args: CmdArgs): Promise<void> {
   try {
     resolveMaster(conf, undefined, contNs);
     const { prev, iface } = await checkPrelude(conf, args.stdinData, args.ifName, args.netns);
-    const nl = Netlink.open(contNs);
-    try {
-      const link = checkIfaceCommon(nl, iface);
-      if (link.kind !== 'macvlan') {
-        throw new CniError(ErrCode.Internal, `Error: Container interface ${link.name} not of type macvlan`);
-      }
+    checkContainerLink(contNs, iface, 'macvlan', (nl, link) => {
       const have = link.info?.macvlanMode;
       if (have !== conf.mode) {
         throw new CniError(
@@ -120,22 +112,15 @@ export async function cmdCheck(args: CmdArgs): Promise<void> {
         );
       }
       checkAddrsRoutes(nl, args.ifName, prev);
-    } finally {
-      nl.close();
-    }
+    });
   } finally {
     contNs.close();
   }
 }
 
-export async function cmdStatus(args: CmdArgs): Promise<void> {
-  await forwardStatus(parseNetConf(args.stdinData), args.stdinData);
-}
-
-/** Nothing of this plugin outlives its container's namespace; IPAM gets the GC. */
-export async function cmdGC(args: CmdArgs): Promise<void> {
-  await forwardGC(parseNetConf(args.stdinData), args.stdinData);
-}
+/** STATUS goes to IPAM; nothing of this plugin outlives its container's namespace: IPAM gets the GC. */
+export const cmdStatus = statusViaIpam;
+export const cmdGC = gcViaIpam;
 
 export const plugin: PluginDef = {
   type: 'macvlan',

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { configureIface, delLinkByName, linkByNameOrUndefined, randomVethName } from '@cni/ip';
-import { isNotFound, Netlink, tuntapCreate } from '@cni/netlink';
+import { Netlink, tuntapCreate } from '@cni/netlink';
 import { type NetNS, sysctlSetIn } from '@cni/ns';
 import {
   type CmdArgs,
@@ -20,14 +20,13 @@ import {
   checkAddrsRoutes,
   checkIfaceCommon,
   checkPrelude,
-  forwardGC,
-  forwardStatus,
+  delIpamThenLink,
+  gcViaIpam,
   ipamAdd,
-  ipamDel,
   msg,
   openNetNS,
-  openNetNSForDel,
   Rollback,
+  statusViaIpam,
 } from '@cni/ip';
 import { parseConf, type TapConf } from './config.js';
 
@@ -192,23 +191,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result | RawOutput> {
 
 /** IPAM DEL, then delete the device; missing netns, missing device and a second DEL succeed. */
 export async function cmdDel(args: CmdArgs): Promise<void> {
-  const conf = parseNetConf(args.stdinData);
-  await ipamDel(conf, args.stdinData);
-  if (args.netns === '') return;
-  const contNs = openNetNSForDel(args.netns);
-  if (!contNs) return;
-  try {
-    const nl = Netlink.open(contNs);
-    try {
-      delLinkByName(nl, args.ifName);
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    } finally {
-      nl.close();
-    }
-  } finally {
-    contNs.close();
-  }
+  await delIpamThenLink(parseNetConf(args.stdinData), args.stdinData, args.netns, args.ifName);
 }
 
 /** CHECK: IPAM, prevResult, the interface is a tap (with the configured MAC), IPs and routes. */
@@ -237,14 +220,9 @@ export async function cmdCheck(args: CmdArgs): Promise<void> {
   }
 }
 
-export async function cmdStatus(args: CmdArgs): Promise<void> {
-  await forwardStatus(parseNetConf(args.stdinData), args.stdinData);
-}
-
-/** The tap dies with its namespace; what the plugin could collect is IPAM's. */
-export async function cmdGC(args: CmdArgs): Promise<void> {
-  await forwardGC(parseNetConf(args.stdinData), args.stdinData);
-}
+/** STATUS goes to IPAM; nothing of this plugin outlives its container's namespace: IPAM gets the GC. */
+export const cmdStatus = statusViaIpam;
+export const cmdGC = gcViaIpam;
 
 export const plugin: PluginDef = {
   type: 'tap',

@@ -2,20 +2,18 @@
 // under CNI_IFNAME, with addresses and routes from the (required) IPAM plugin (cni-reference §3.4).
 import {
   checkAddrsRoutes,
-  checkIfaceCommon,
+  checkContainerLink,
   checkPrelude,
-  configureIface,
+  configureIfaceOrFail,
   createChildLink,
   delIpamThenLink,
-  forwardGC,
-  forwardStatus,
+  gcViaIpam,
   ipamAdd,
-  msg,
   openNetNS,
   resolveMaster,
   Rollback,
+  statusViaIpam,
 } from '@cni/ip';
-import { Netlink } from '@cni/netlink';
 import {
   type CmdArgs,
   CniError,
@@ -49,11 +47,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
       ips: r.ips ?? [],
     };
     if (r.routes) result.routes = r.routes;
-    try {
-      configureIface(contNs, args.ifName, result);
-    } catch (e) {
-      throw new CniError(ErrCode.Internal, msg(e));
-    }
+    configureIfaceOrFail(contNs, args.ifName, result);
     if (conf.dns) result.dns = conf.dns;
     return result;
   } catch (e) {
@@ -79,12 +73,7 @@ export async function cmdCheck(args: CmdArgs): Promise<void> {
   try {
     const { prev, iface } = await checkPrelude(conf, args.stdinData, args.ifName, args.netns);
     resolveMaster(conf, undefined, contNs);
-    const nl = Netlink.open(contNs);
-    try {
-      const link = checkIfaceCommon(nl, iface);
-      if (link.kind !== 'vlan') {
-        throw new CniError(ErrCode.Internal, `Error: Container interface ${link.name} not of type vlan`);
-      }
+    checkContainerLink(contNs, iface, 'vlan', (nl, link) => {
       const id = link.info?.vlanId;
       if (id !== conf.vlanId) {
         throw new CniError(
@@ -99,22 +88,15 @@ export async function cmdCheck(args: CmdArgs): Promise<void> {
         );
       }
       checkAddrsRoutes(nl, args.ifName, prev);
-    } finally {
-      nl.close();
-    }
+    });
   } finally {
     contNs.close();
   }
 }
 
-export async function cmdStatus(args: CmdArgs): Promise<void> {
-  await forwardStatus(parseNetConf(args.stdinData), args.stdinData);
-}
-
-/** Nothing of this plugin outlives its container's namespace; IPAM gets the GC. */
-export async function cmdGC(args: CmdArgs): Promise<void> {
-  await forwardGC(parseNetConf(args.stdinData), args.stdinData);
-}
+/** STATUS goes to IPAM; nothing of this plugin outlives its container's namespace: IPAM gets the GC. */
+export const cmdStatus = statusViaIpam;
+export const cmdGC = gcViaIpam;
 
 export const plugin: PluginDef = {
   type: 'vlan',
