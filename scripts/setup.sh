@@ -29,6 +29,11 @@ if ((${#missing[@]})); then
   rm -f /usr/sbin/policy-rc.d
 fi
 
+# The ifb driver creates ifb0 and ifb1 in the machine's own namespace when it is first loaded
+# (numifbs=2), which a bandwidth test in a throwaway namespace would trigger. Load it first with
+# none, so the tests never add links to this machine.
+if [[ ! -d /sys/module/ifb ]]; then modprobe ifb numifbs=0 2>/dev/null || true; fi
+
 if [[ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]]; then
   echo "setup: installing pnpm $PNPM_VERSION"
   npm install -g "pnpm@$PNPM_VERSION" >/dev/null 2>&1
