@@ -62,9 +62,11 @@ export {
   openNetNSForDel,
   Rollback,
   setNotifySysctls,
+  singleLinkResult,
   statusViaIpam,
   type ValidAttachment,
   validAttachments,
+  withAddRollback,
 } from './plugin-steps.js';
 export {
   type ChildLinkSpec,

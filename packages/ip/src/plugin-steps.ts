@@ -212,6 +212,49 @@ export function checkContainerLink(
   }
 }
 
+/**
+ * ADD's frame: the container netns opened (the reference's error when it cannot be), an undo
+ * list for `fn` that runs when `fn` throws, the netns closed in every case.
+ */
+export async function withAddRollback<T>(
+  netns: string,
+  fn: (contNs: NetNS, rb: Rollback) => Promise<T>,
+): Promise<T> {
+  const contNs = openNetNS(netns);
+  const rb = new Rollback();
+  try {
+    return await fn(contNs, rb);
+  } catch (e) {
+    await rb.run();
+    throw e;
+  } finally {
+    contNs.close();
+  }
+}
+
+/**
+ * The result of a plugin that puts one link in the container: the link as interface 0, the IPs
+ * and routes of `addrs` (IPAM's result, or prevResult's) configured on it — after
+ * `arp_notify`/`ndisc_notify` when `notify` — and `dns`. Without `addrs`, just the interface.
+ */
+export function singleLinkResult(
+  contNs: NetNS,
+  ifName: string,
+  iface: Interface,
+  addrs: Result | undefined,
+  opts: { notify?: boolean; dns?: Result['dns'] } = {},
+): Result {
+  const result: Result = { cniVersion: '1.1.0', interfaces: [iface] };
+  if (addrs) {
+    result.ips = addrs.ips ?? [];
+    if (addrs.routes) result.routes = addrs.routes;
+    if (opts.notify) setNotifySysctls(contNs, ifName);
+    configureIfaceOrFail(contNs, ifName, result);
+  }
+  if (opts.dns) result.dns = opts.dns;
+  return result;
+}
+
 /** configureIface, its failure as the reference reports it (code 999, the message alone). */
 export function configureIfaceOrFail(ns: NetNS, ifName: string, result: Result): void {
   try {

@@ -3,16 +3,17 @@
 import {
   checkContainerLink,
   checkPrelude,
-  configureIfaceOrFail,
   delIpamThenLink,
   delLinkByName,
   gcViaIpam,
   ipamAdd,
   msg,
   openNetNS,
-  Rollback,
+  type Rollback,
+  singleLinkResult,
   statusViaIpam,
   validateExpectedInterfaceIPs,
+  withAddRollback,
 } from '@cni/ip';
 import { Netlink } from '@cni/netlink';
 import type { NetNS } from '@cni/ns';
@@ -62,24 +63,13 @@ function createDummy(ifName: string, contNs: NetNS, rb: Rollback) {
 
 export async function cmdAdd(args: CmdArgs): Promise<Result> {
   const conf = parseConf(args.stdinData);
-  const contNs = openNetNS(args.netns);
-  const rb = new Rollback();
-  try {
+  return withAddRollback(args.netns, async (contNs, rb) => {
     const iface = createDummy(args.ifName, contNs, rb);
     const r = await ipamAdd(conf, args.stdinData, rb);
-    const result: Result = {
-      ...r,
-      cniVersion: '1.1.0',
-      interfaces: [{ name: iface.name, mac: iface.mac, sandbox: args.netns }],
-    };
-    configureIfaceOrFail(contNs, args.ifName, result);
-    return result;
-  } catch (e) {
-    await rb.run();
-    throw e;
-  } finally {
-    contNs.close();
-  }
+    const link = { name: iface.name, mac: iface.mac, sandbox: args.netns };
+    // the result's DNS is IPAM's only, as the reference
+    return singleLinkResult(contNs, args.ifName, link, r, r.dns ? { dns: r.dns } : {});
+  });
 }
 
 /** IPAM DEL, then delete the link; missing netns, missing link and a second DEL succeed. */

@@ -4,7 +4,6 @@ import {
   checkAddrsRoutes,
   checkContainerLink,
   checkPrelude,
-  configureIfaceOrFail,
   createChildLink,
   delIpamThenLink,
   gcViaIpam,
@@ -12,9 +11,9 @@ import {
   linkByNameOrUndefined,
   openNetNS,
   resolveMaster,
-  Rollback,
-  setNotifySysctls,
+  singleLinkResult,
   statusViaIpam,
+  withAddRollback,
 } from '@cni/ip';
 import { Netlink } from '@cni/netlink';
 import {
@@ -33,9 +32,7 @@ export { addressSource, type IpvlanConf, type IpvlanMode, MODES, parseConf } fro
 export async function cmdAdd(args: CmdArgs): Promise<Result> {
   const conf = parseConf(args.stdinData);
   const source = addressSource(conf);
-  const contNs = openNetNS(args.netns);
-  const rb = new Rollback();
-  try {
+  return withAddRollback(args.netns, async (contNs, rb) => {
     const master = resolveMaster(conf, undefined, contNs);
     const iface = createChildLink(
       { kind: 'ipvlan', parent: master.index, mode: conf.mode, ...(conf.mtu > 0 ? { mtu: conf.mtu } : {}) },
@@ -51,22 +48,12 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
       from = structuredClone(conf.prevResult as Result);
       for (const ip of from.ips ?? []) ip.interface = 0;
     }
-    const result: Result = {
-      cniVersion: '1.1.0',
-      interfaces: [{ name: iface.name, mac: iface.mac, sandbox: args.netns }],
-      ips: from.ips ?? [],
-    };
-    if (from.routes) result.routes = from.routes;
-    setNotifySysctls(contNs, args.ifName);
-    configureIfaceOrFail(contNs, args.ifName, result);
-    if (conf.dns) result.dns = conf.dns;
-    return result;
-  } catch (e) {
-    await rb.run();
-    throw e;
-  } finally {
-    contNs.close();
-  }
+    const link = { name: iface.name, mac: iface.mac, sandbox: args.netns };
+    return singleLinkResult(contNs, args.ifName, link, from, {
+      notify: true,
+      ...(conf.dns ? { dns: conf.dns } : {}),
+    });
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 // The CNI macvlan plugin: a macvlan link on a host ("master") interface, placed in the
 // container under CNI_IFNAME, with optional IPAM (cni-reference §3.3).
-import { createChildLink, delIpamThenLink, setNotifySysctls } from '@cni/ip';
+import { createChildLink, delIpamThenLink } from '@cni/ip';
 import { Netlink } from '@cni/netlink';
 import type { NetNS } from '@cni/ns';
 import {
@@ -16,13 +16,14 @@ import {
   checkAddrsRoutes,
   checkContainerLink,
   checkPrelude,
-  configureIfaceOrFail,
   gcViaIpam,
   ipamAdd,
   msg,
   openNetNS,
-  Rollback,
+  type Rollback,
+  singleLinkResult,
   statusViaIpam,
+  withAddRollback,
 } from '@cni/ip';
 import { type MacvlanConf, parseConf, resolveMaster } from './config.js';
 
@@ -54,22 +55,12 @@ function createMacvlan(conf: MacvlanConf, master: number, ifName: string, contNs
 
 export async function cmdAdd(args: CmdArgs): Promise<Result> {
   const conf = parseConf(args.stdinData, args.args);
-  const contNs = openNetNS(args.netns);
-  const rb = new Rollback();
-  try {
+  return withAddRollback(args.netns, async (contNs, rb) => {
     const master = resolveMaster(conf, undefined, contNs);
     const iface = createMacvlan(conf, master.index, args.ifName, contNs, rb);
-    const result: Result = {
-      cniVersion: '1.1.0',
-      interfaces: [{ name: iface.name, mac: iface.mac, sandbox: args.netns }],
-    };
-    if (conf.ipam?.type) {
-      const r = await ipamAdd(conf, args.stdinData, rb);
-      result.ips = r.ips ?? [];
-      if (r.routes) result.routes = r.routes;
-      setNotifySysctls(contNs, args.ifName);
-      configureIfaceOrFail(contNs, args.ifName, result);
-    } else {
+    const r = conf.ipam?.type ? await ipamAdd(conf, args.stdinData, rb) : undefined;
+    if (!r) {
+      // without IPAM the link is only set up
       const nl = Netlink.open(contNs);
       try {
         nl.linkSetUp(iface.index);
@@ -79,14 +70,12 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
         nl.close();
       }
     }
-    if (conf.dns) result.dns = conf.dns;
-    return result;
-  } catch (e) {
-    await rb.run();
-    throw e;
-  } finally {
-    contNs.close();
-  }
+    const link = { name: iface.name, mac: iface.mac, sandbox: args.netns };
+    return singleLinkResult(contNs, args.ifName, link, r, {
+      notify: true,
+      ...(conf.dns ? { dns: conf.dns } : {}),
+    });
+  });
 }
 
 /**

@@ -4,15 +4,15 @@ import {
   checkAddrsRoutes,
   checkContainerLink,
   checkPrelude,
-  configureIfaceOrFail,
   createChildLink,
   delIpamThenLink,
   gcViaIpam,
   ipamAdd,
   openNetNS,
   resolveMaster,
-  Rollback,
+  singleLinkResult,
   statusViaIpam,
+  withAddRollback,
 } from '@cni/ip';
 import {
   type CmdArgs,
@@ -29,9 +29,7 @@ export { parseConf, type VlanConf } from './config.js';
 
 export async function cmdAdd(args: CmdArgs): Promise<Result> {
   const conf = parseConf(args.stdinData);
-  const contNs = openNetNS(args.netns);
-  const rb = new Rollback();
-  try {
+  return withAddRollback(args.netns, async (contNs, rb) => {
     const master = resolveMaster(conf, undefined, contNs);
     const iface = createChildLink(
       { kind: 'vlan', parent: master.index, vlanId: conf.vlanId, ...(conf.mtu > 0 ? { mtu: conf.mtu } : {}) },
@@ -41,21 +39,9 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
       rb,
     );
     const r = await ipamAdd(conf, args.stdinData, rb);
-    const result: Result = {
-      cniVersion: '1.1.0',
-      interfaces: [{ name: iface.name, mac: iface.mac, sandbox: args.netns }],
-      ips: r.ips ?? [],
-    };
-    if (r.routes) result.routes = r.routes;
-    configureIfaceOrFail(contNs, args.ifName, result);
-    if (conf.dns) result.dns = conf.dns;
-    return result;
-  } catch (e) {
-    await rb.run();
-    throw e;
-  } finally {
-    contNs.close();
-  }
+    const link = { name: iface.name, mac: iface.mac, sandbox: args.netns };
+    return singleLinkResult(contNs, args.ifName, link, r, conf.dns ? { dns: conf.dns } : {});
+  });
 }
 
 /**
