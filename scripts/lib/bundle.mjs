@@ -47,9 +47,11 @@ if (have[0] < want[0] || (have[0] === want[0] && have[1] < want[1])) {
   var Module = require('module');
   var file = path.join(__dirname, 'plugins.cjs');
   var cacheFile = file + '.cache';
+  // koffi's native module as staged below (loaded by @cni/ns with process.dlopen, no resolution)
+  globalThis.__cniTsKoffiNative = path.join(__dirname, 'node_modules', 'koffi', 'build', 'koffi', process.platform + '_' + process.arch, 'koffi.node');
   var cached;
   try { cached = fs.readFileSync(cacheFile); } catch (e) { cached = undefined; }
-  var script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData: cached });
+  var script = new vm.Script(Module.wrap(fs.readFileSync(file, 'latin1')), { filename: file, cachedData: cached });
   var mod = { exports: {} };
   script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, __dirname);
   if (process.env.CNI_TS_WRITE_CODE_CACHE === cacheFile) {
@@ -144,7 +146,15 @@ export async function buildBundle({ out, plugins, minify = true }) {
     logLevel: 'warning',
     define: { 'import.meta.url': '__cniImportMetaUrl' },
     banner: { js: "var __cniImportMetaUrl = require('url').pathToFileURL(__filename).href;" },
+    charset: 'ascii',
   });
+  // The entry reads the bundle as latin1 (a one-byte string, no UTF-8 decoding): it must be ASCII.
+  const text = readFileSync(join(lib, 'plugins.cjs'));
+  const bad = text.findIndex((b) => b > 0x7f);
+  if (bad >= 0) {
+    const at = text.subarray(Math.max(0, bad - 60), bad + 20).toString('utf8');
+    throw new Error(`plugins.cjs is not ASCII at byte ${bad} (escape it in the source): ${at}`);
+  }
   return lib;
 }
 

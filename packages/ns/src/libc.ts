@@ -15,15 +15,32 @@ interface Libc {
 
 let libc: Libc | undefined;
 
+let koffiModule: typeof import('koffi') | undefined;
+
 /**
- * koffi, loaded on first use. A single-executable build (where `require` only knows built-in
- * modules) sets `globalThis.__cniTsRequire` to a require rooted beside the executable, where the
- * release puts koffi's loader and native module.
+ * koffi, loaded on first use. The plugin bundle's entry (dist/cni/bin/cni-ts/cni.cjs) sets
+ * `globalThis.__cniTsKoffiNative` to the staged native module: loaded directly with
+ * `process.dlopen`, it skips package resolution and koffi's own loader (its platform probes and
+ * failing `require`s), ~10 ms of every plugin start. Its exports are koffi's API as is. A
+ * single-executable build (where `require` only knows built-in modules) sets
+ * `globalThis.__cniTsRequire` to a require rooted beside the executable, where the release puts
+ * koffi's loader and native module. Otherwise: `require('koffi')`.
  */
 export function loadKoffi(): typeof import('koffi') {
-  const hook = (globalThis as { __cniTsRequire?: NodeJS.Require }).__cniTsRequire;
+  if (koffiModule) return koffiModule;
+  const g = globalThis as { __cniTsRequire?: NodeJS.Require; __cniTsKoffiNative?: string };
+  if (g.__cniTsKoffiNative) {
+    const mod = { exports: {} as typeof import('koffi') };
+    try {
+      process.dlopen(mod, g.__cniTsKoffiNative);
+      if (typeof mod.exports.load === 'function') return (koffiModule = mod.exports);
+    } catch {
+      // not staged for this platform (another ABI): koffi's own loader finds it
+    }
+  }
   // koffi is CommonJS with a native addon; createRequire keeps it out of bundles' static graph.
-  return (hook ?? createRequire(import.meta.url))('koffi') as typeof import('koffi');
+  koffiModule = (g.__cniTsRequire ?? createRequire(import.meta.url))('koffi') as typeof import('koffi');
+  return koffiModule;
 }
 
 export function getLibc(): Libc {

@@ -44,7 +44,7 @@ export function parseDuration(s: string): number {
     h: 3_600_000,
   };
   if (s === '0') return 0;
-  const re = /([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)/gy;
+  const re = /([0-9]*\.?[0-9]+)(ns|us|\u00b5s|ms|s|m|h)/gy;
   let total = 0;
   let pos = 0;
   for (let m = re.exec(s); m; m = re.exec(s)) {
