@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // pnpm build's last step: a CNI_PATH-ready directory at dist/cni/bin (DESIGN §10), one
-// launcher per plugin type over one shared bundle with V8's code cache, with koffi for this machine.
+// launcher per plugin type over one bundle per type with V8's code cache, with koffi for this machine.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBundle, writeCodeCache, writeLaunchers } from './lib/bundle.mjs';
@@ -19,7 +19,10 @@ const arch = { x64: 'x64', arm64: 'arm64', arm: 'arm', ia32: 'ia32', riscv64: 'r
 stageKoffi(lib, `linux-${arch}`, `linux_${arch}`);
 writeLaunchers(out, plugins);
 // V8's code cache for this machine's Node (the launchers run `node` from PATH: the same one).
-writeCodeCache(lib);
+await writeCodeCache(
+  lib,
+  plugins.map((p) => p.type),
+);
 console.log(
   `dist/cni/bin: ${plugins.length} plugins (${plugins.map((p) => p.type).join(' ')}) in ${Math.round(performance.now() - t0)} ms`,
 );

@@ -1,10 +1,11 @@
 // Running netfilter tools inside a namespace: the child inherits the netns of the thread
-// that forks it, so the spawn happens inside NetNS.run.
+// that starts it, so the spawn happens inside NetNS.run.
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import type { NetNS } from '@cni/ns';
+import { type NetNS, spawnSyncLibc } from '@cni/ns';
 
-// node:child_process is loaded on the first exec (the nftables backend and netlink need none).
+// Programs are started with posix_spawn (@cni/ns spawnSyncLibc): no node:child_process to load,
+// no fork of the whole Node process. child_process only where that is not available.
 const childProcess = () => process.getBuiltinModule('node:child_process');
 
 const FALLBACK_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -46,11 +47,14 @@ export interface ExecResult {
 /** Run `bin args` (stdin = input) inside `ns` (or where the thread is now). */
 export function execIn(ns: NetNS | undefined, bin: string, args: string[], input?: string): ExecResult {
   const go = (): ExecResult => {
+    const env = { ...process.env, LC_ALL: 'C' };
+    const fast = spawnSyncLibc(bin, args, env, input ?? '');
+    if (fast) return fast;
     const r = childProcess().spawnSync(bin, args, {
       input: input ?? '',
       encoding: 'utf8',
       maxBuffer: 256 * 1024 * 1024,
-      env: { ...process.env, LC_ALL: 'C' },
+      env,
     });
     if (r.error) return { status: 127, stdout: '', stderr: r.error.message };
     return { status: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };

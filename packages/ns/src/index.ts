@@ -15,4 +15,5 @@ export {
   validateNetNSPath,
   withNetNSPath,
 } from './netns.js';
+export { type SpawnResult, spawnSyncLibc } from './spawn.js';
 export { sysctlGet, sysctlGetIn, sysctlPath, sysctlSet, sysctlSetIn } from './sysctl.js';

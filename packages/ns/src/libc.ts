@@ -11,6 +11,8 @@ interface Libc {
   umount2: KoffiFn;
   flock: KoffiFn;
   errno: () => number;
+  /** libc itself, for the functions other modules declare (spawn.ts). */
+  lib: ReturnType<typeof import('koffi').load>;
 }
 
 let libc: Libc | undefined;
@@ -56,6 +58,7 @@ export function getLibc(): Libc {
     umount2: lib.func('int umount2(const char *target, int flags)') as KoffiFn,
     flock: lib.func('int flock(int fd, int operation)') as KoffiFn,
     errno: () => koffi.errno(),
+    lib,
   };
   return libc;
 }

@@ -6,6 +6,7 @@ import {
   createNamedNetNS,
   NetNS,
   removeNamedNetNS,
+  spawnSyncLibc,
   NSPathNotExistError,
   NSPathNotNSError,
   sysctlGet,
@@ -72,6 +73,15 @@ describe('NetNS', () => {
     );
     expect(inside.stdout.trim()).toBe(nsInode(cont.path));
     expect(nsInode('/proc/self/ns/net')).not.toBe(nsInode(cont.path));
+  });
+
+  it('a child started by spawnSyncLibc inside run sees the target namespace', () => {
+    const stat = ['-L', '-c', '%i', '/proc/self/ns/net'];
+    const inside = cont.run(() => spawnSyncLibc('/usr/bin/stat', stat, { PATH: '/usr/bin:/bin' }));
+    expect(inside?.status).toBe(0);
+    expect(inside?.stdout.trim()).toBe(nsInode(cont.path));
+    const outside = spawnSyncLibc('/usr/bin/stat', stat, { PATH: '/usr/bin:/bin' });
+    expect(outside?.stdout.trim()).toBe(nsInode('/proc/self/ns/net'));
   });
 
   it('a socket made inside run keeps acting on the target', async () => {
