@@ -1,14 +1,12 @@
 // Names and comments derived from hashes, bit for bit as the reference's pkg/utils: chain
 // names (iptables), IFB device names (bandwidth), rule comments.
-// node:crypto is loaded on first use (process.getBuiltinModule): most plugin runs hash nothing.
+// SHA-512 is our own (sha.ts): hashing a name does not load node:crypto.
+import { sha512Hex } from './sha.js';
 
 /** iptables limits chain names to 28 characters (29 with the NUL). */
 export const MAX_CHAIN_LENGTH = 28;
 const CHAIN_PREFIX = 'CNI-';
 const SHA512_HEX_LENGTH = 128;
-
-const sha512Hex = (s: string): string =>
-  process.getBuiltinModule('node:crypto').createHash('sha512').update(s, 'utf8').digest('hex');
 
 /**
  * `prefix` + hex(sha512(toHash)), cut to `length` characters. Throws (the reference panics)

@@ -17,6 +17,7 @@ export {
   mustFormatChainNameWithPrefix,
   mustFormatHashWithPrefix,
 } from './hash.js';
+export { sha256Hex, sha512Hex } from './sha.js';
 export { type ConfigureIfaceOptions, configureIface, settleAddresses, sleepSync } from './iface.js';
 export { formatMAC, isUnicastMAC, isZeroMAC, macFromIPv4, normalizeMAC, parseMAC, randomMAC } from './mac.js';
 export {

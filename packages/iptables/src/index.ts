@@ -6,6 +6,7 @@ export {
   formatChainNameWithPrefix,
   formatComment,
   formatHashWithPrefix,
+  sha256Hex,
   trimComment,
 } from './hash.js';
 export {

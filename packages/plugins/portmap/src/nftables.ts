@@ -2,8 +2,7 @@
 // The reference's rules carry only the container ID (comment); for GC each network also keeps a
 // record chain `attachments_<hash of the network name>` (never jumped to) with one `return` rule
 // per attachment, commented with the container ID.
-import { createHash } from 'node:crypto';
-import { Nft, NftError, nftQuote } from '@cni/iptables';
+import { Nft, NftError, nftQuote, sha256Hex } from '@cni/iptables';
 import type { NetNS } from '@cni/ns';
 import type { PortMapConf } from './config.js';
 import { mappingTarget } from './iptables.js';
@@ -17,7 +16,7 @@ const ATTACHMENTS_PREFIX = 'attachments_';
 
 /** The record chain of a network's attachments: `attachments_` + 16 hex of SHA-256(name). */
 export function attachmentsChain(network: string): string {
-  return `${ATTACHMENTS_PREFIX}${createHash('sha256').update(network).digest('hex').slice(0, 16)}`;
+  return `${ATTACHMENTS_PREFIX}${sha256Hex(network).slice(0, 16)}`;
 }
 
 function familyOf(cidr: string): 4 | 6 {
