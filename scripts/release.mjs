@@ -52,7 +52,7 @@ plugins, or set CNI_TS_NODE to its path). A plugin started without a usable Node
 and prints a CNI error on stdout. For nodes without Node.js use the \`-standalone\` tarball.
 
 Plugins: ${plugins.map((p) => p.type).join(', ')}.
-Layout: one launcher per plugin type; the shared code in cni-ts/ (one CommonJS bundle of every plugin);
+Layout: one launcher per plugin type; the code in cni-ts/ (cni.cjs, the entry, and one CommonJS bundle per type);
 koffi ${koffiVersion} for ${platform.os}/${platform.arch} in cni-ts/node_modules/koffi.
 manifest.json lists every @cni/plugin-* package and its version.
 `;
@@ -95,7 +95,7 @@ function checksums(file, data) {
 const all = listPlugins();
 const bundleDir = join(work, 'bundle');
 mkdirSync(bundleDir, { recursive: true });
-// One bundle of every plugin; per platform the launchers pick the plugins it carries.
+// One bundle per plugin type; each platform's tarball carries the bundles of its plugins.
 await buildBundle({ out: bundleDir, plugins: all });
 
 const written = [];
@@ -106,7 +106,10 @@ for (const platform of PLATFORMS) {
   if (platform.os === 'windows') continue; // single-executable .exe files: below
   const stage = join(work, id);
   mkdirSync(stage, { recursive: true });
-  cpSync(join(bundleDir, 'cni-ts'), join(stage, 'cni-ts'), { recursive: true });
+  mkdirSync(join(stage, 'cni-ts'), { recursive: true });
+  for (const f of ['cni.cjs', ...plugins.map((p) => `${p.type}.cjs`)]) {
+    cpSync(join(bundleDir, 'cni-ts', f), join(stage, 'cni-ts', f));
+  }
   const nativeDir =
     platform.koffiPkg === 'linux-x64'
       ? undefined

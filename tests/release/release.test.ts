@@ -93,13 +93,17 @@ describe('scripts/release.sh', () => {
     for (const f of a) expect(readFileSync(join(outB, f)).equals(readFileSync(join(outA, f))), f).toBe(true);
   });
 
-  it('slim linux tarballs hold a launcher per plugin, one bundle, koffi for that platform only', () => {
+  it('slim linux tarballs hold a launcher and a bundle per plugin, koffi for that platform only', () => {
     const types = pluginTypes();
     expect(types.length).toBeGreaterThan(0);
     for (const arch of LINUX) {
       const list = listTar(join(outA, `cni-plugins-linux-${arch}-${tag}.tgz`));
-      for (const t of types) expect(list, `${arch}: ${t}`).toContain(t);
-      for (const f of ['README.md', 'LICENSE', 'manifest.json', 'cni-ts/cni.cjs', 'cni-ts/plugins.cjs']) {
+      for (const t of types) {
+        expect(list, `${arch}: ${t}`).toContain(t);
+        expect(list, `${arch}: ${t}`).toContain(`cni-ts/${t}.cjs`);
+      }
+      expect(list.filter((f) => f.endsWith('.cjs.cache')), arch).toEqual([]);
+      for (const f of ['README.md', 'LICENSE', 'manifest.json', 'cni-ts/cni.cjs']) {
         expect(list, `${arch}: ${f}`).toContain(f);
       }
       const natives = list.filter((f) => f.endsWith('koffi.node'));

@@ -29,3 +29,24 @@ export function detectBackend(explicit?: Backend | null, ns?: NetNS): Backend {
   if (!findBinary('iptables') && new Nft({ ns }).engine()) return 'nftables';
   return 'iptables';
 }
+
+/**
+ * Run `op` on the explicit backend or, without one, on the backend detectBackend would pick,
+ * without probing first: iptables is tried at once, and only if that fails is the backend
+ * detected — nftables then runs `op` again when it is the one picked, otherwise the iptables
+ * error stands. The outcome is the reference's (iptables unless it is unusable and nftables is
+ * usable); the probe (an `iptables` run, ~5 ms) is spent only on hosts where iptables fails.
+ */
+export function withBackend<T>(
+  explicit: Backend | null | undefined,
+  ns: NetNS | undefined,
+  op: (b: Backend) => T,
+): T {
+  if (explicit) return op(explicit);
+  try {
+    return op('iptables');
+  } catch (err) {
+    if (detectBackend(null, ns) !== 'nftables') throw err;
+    return op('nftables');
+  }
+}

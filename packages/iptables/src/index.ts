@@ -1,4 +1,11 @@
-export { type Backend, detectBackend, isBackend, supportsIPTables, supportsNFTables } from './detect.js';
+export {
+  type Backend,
+  detectBackend,
+  isBackend,
+  supportsIPTables,
+  supportsNFTables,
+  withBackend,
+} from './detect.js';
 export { type ExecResult, execIn, findBinary, setBinaryDirs } from './exec.js';
 export { isIP } from '@cni/ip';
 export {

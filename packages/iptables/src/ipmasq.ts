@@ -1,6 +1,6 @@
 // IP masquerading for bridge and ptp (the reference's pkg/ip ipmasq), in both backends.
 import type { NetNS } from '@cni/ns';
-import { type Backend, detectBackend, supportsIPTables, supportsNFTables } from './detect.js';
+import { type Backend, supportsIPTables, supportsNFTables, withBackend } from './detect.js';
 import { formatChainName, formatComment, formatHashWithPrefix } from './hash.js';
 import { type IPFamily, IPTables, jumpTarget, ruleComment } from './iptables.js';
 import { canonicalAddress } from './rules.js';
@@ -180,9 +180,7 @@ function gcNFT(network: string, valid: readonly GCAttachment[], ns?: NetNS): voi
 
 /** Masquerade traffic from the container addresses (bridge/ptp `ipMasq: true`). */
 export function setupIPMasq(a: IPMasqArgs & { backend?: Backend | null | undefined }): void {
-  const backend = detectBackend(a.backend ?? null, a.ns);
-  if (backend === 'iptables') setupIPTables(a);
-  else setupNFT(a);
+  withBackend(a.backend, a.ns, (b) => (b === 'iptables' ? setupIPTables(a) : setupNFT(a)));
 }
 
 function collect(parts: [() => void, () => boolean][]): void {

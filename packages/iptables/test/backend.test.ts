@@ -10,6 +10,7 @@ import {
   splitWords,
   supportsIPTables,
   supportsNFTables,
+  withBackend,
 } from '../src/index.js';
 import { bundle } from './bundle.js';
 
@@ -140,6 +141,37 @@ describe('nftables backend', () => {
       expect(supportsIPTables(a.ns)).toBe(false);
       expect(detectBackend(null, a.ns)).toBe('nftables');
       expect(detectBackend('iptables', a.ns)).toBe('iptables');
+    } finally {
+      setBinaryDirs(null);
+    }
+  });
+
+  it('withBackend: iptables at once (no probe); nftables only when iptables fails and nftables is picked', () => {
+    const a = ns();
+    const tried: string[] = [];
+    expect(withBackend(null, a.ns, (b) => (tried.push(b), b))).toBe('iptables');
+    expect(tried).toEqual(['iptables']);
+    expect(withBackend('nftables', a.ns, (b) => b)).toBe('nftables');
+    // iptables usable here: its error stands, nftables is not tried
+    tried.length = 0;
+    expect(() =>
+      withBackend(null, a.ns, (b) => {
+        tried.push(b);
+        throw new Error(`${b} failed`);
+      }),
+    ).toThrow('iptables failed');
+    expect(tried).toEqual(['iptables']);
+    // no iptables binary: the iptables attempt fails, detection picks nftables, which runs
+    setBinaryDirs(['/nonexistent']);
+    try {
+      tried.length = 0;
+      const r = withBackend(null, a.ns, (b) => {
+        tried.push(b);
+        if (b === 'iptables') return new IPTables(4, { ns: a.ns }).read('nat');
+        return 'nft';
+      });
+      expect(r).toBe('nft');
+      expect(tried).toEqual(['iptables', 'nftables']);
     } finally {
       setBinaryDirs(null);
     }

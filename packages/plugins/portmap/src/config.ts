@@ -31,6 +31,11 @@ export interface PortMapConf {
   backend: Backend;
   /** Was the backend given in the config (otherwise detected)? */
   backendExplicit: boolean;
+  /**
+   * Not detected yet (ParseOptions.lazy): `backend` is iptables until iptables fails; the verbs
+   * then detect (see @cni/iptables withBackend).
+   */
+  backendProvisional?: boolean;
   snat: boolean;
   conditionsV4?: string[];
   conditionsV6?: string[];
@@ -153,6 +158,11 @@ export interface ParseOptions {
   containerID: string;
   /** Backend detection (default: probe this machine). */
   detect?: () => Backend;
+  /**
+   * Without a configured backend and without backend-specific options, do not detect now:
+   * iptables provisionally (backendProvisional), detected only if iptables fails.
+   */
+  lazy?: boolean;
 }
 
 export function parseConfig(stdin: string | Buffer, opts: ParseOptions): PortMapConf {
@@ -213,9 +223,11 @@ export function parseConfig(stdin: string | Buffer, opts: ParseOptions): PortMap
   if (b6) backendOpts[b6].push('conditionsV6');
 
   // Nothing to map → nothing is touched, not even a probe of the firewall.
+  const specific = backendOpts.iptables.length + backendOpts.nftables.length > 0;
+  const provisional = backendText === undefined && portMappings.length > 0 && opts.lazy === true && !specific;
   const backend: Backend =
     (backendText as Backend | undefined) ??
-    (portMappings.length === 0 ? 'iptables' : (opts.detect ?? (() => detectBackend(null)))());
+    (portMappings.length === 0 || provisional ? 'iptables' : (opts.detect ?? (() => detectBackend(null)))());
   const wrong: Backend = backend === 'iptables' ? 'nftables' : 'iptables';
   if (backendOpts[wrong].length > 0 && (portMappings.length > 0 || backendText !== undefined))
     throw new PortmapError(
@@ -228,6 +240,7 @@ export function parseConfig(stdin: string | Buffer, opts: ParseOptions): PortMap
     cniVersion,
     backend,
     backendExplicit: backendText !== undefined,
+    ...(provisional ? { backendProvisional: true } : {}),
     snat,
     masqAll,
     markMasqBit,

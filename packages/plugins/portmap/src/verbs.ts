@@ -1,6 +1,6 @@
 // The portmap verbs. The plugin acts on the namespace it runs in (the host), or on `hostNS`.
 import { readFileSync } from 'node:fs';
-import { type Backend, detectBackend, supportsIPTables, supportsNFTables } from '@cni/iptables';
+import { type Backend, detectBackend, supportsIPTables, supportsNFTables, withBackend } from '@cni/iptables';
 import { type NetNS, sysctlSetIn } from '@cni/ns';
 import {
   ERR_INTERNAL,
@@ -43,6 +43,20 @@ function conf(args: CmdArgs, opts: VerbOptions): PortMapConf {
     ifName: args.ifName,
     containerID: args.containerID,
     detect: opts.detect ?? (() => detectBackend(null, opts.hostNS)),
+    // No probe up front unless a test supplies the detection: see onBackend.
+    lazy: opts.detect === undefined,
+  });
+}
+
+/** Run `op` on the conf's backend; a provisional one is confirmed only if iptables fails. */
+function onBackend(c: PortMapConf, opts: VerbOptions, op: () => void): void {
+  if (!c.backendProvisional) {
+    op();
+    return;
+  }
+  withBackend(null, opts.hostNS, (b) => {
+    c.backend = b;
+    op();
   });
 }
 
@@ -108,20 +122,22 @@ export function cmdAdd(args: CmdArgs, opts: VerbOptions = {}): ResultLike {
   const c = conf(args, opts);
   if (!c.prevResult) throw new PortmapError(ERR_INVALID_CONFIG, 'must be called as chained plugin');
   if (c.portMappings.length === 0) return c.prevResult;
-  wrap('failed to set up port forwarding', () => {
-    if (c.contIPv4) {
-      forward(c, c.contIPv4, opts);
-      flushConntrack(c, 4, opts);
-      if (c.snat) {
-        const ifname = routableHostIF(c.contIPv4.split('/')[0] as string, opts.hostNS);
-        if (ifname) sysctlSetIn(opts.hostNS, `net/ipv4/conf/${ifname}/route_localnet`, '1');
+  wrap('failed to set up port forwarding', () =>
+    onBackend(c, opts, () => {
+      if (c.contIPv4) {
+        forward(c, c.contIPv4, opts);
+        flushConntrack(c, 4, opts);
+        if (c.snat) {
+          const ifname = routableHostIF(c.contIPv4.split('/')[0] as string, opts.hostNS);
+          if (ifname) sysctlSetIn(opts.hostNS, `net/ipv4/conf/${ifname}/route_localnet`, '1');
+        }
       }
-    }
-    if (c.contIPv6) {
-      forward(c, c.contIPv6, opts);
-      flushConntrack(c, 6, opts);
-    }
-  });
+      if (c.contIPv6) {
+        forward(c, c.contIPv6, opts);
+        flushConntrack(c, 6, opts);
+      }
+    }),
+  );
   return c.prevResult;
 }
 
@@ -129,10 +145,12 @@ export function cmdAdd(args: CmdArgs, opts: VerbOptions = {}): ResultLike {
 export function cmdDel(args: CmdArgs, opts: VerbOptions = {}): void {
   const c = conf(args, opts);
   if (c.portMappings.length === 0) return;
-  wrap('failed to remove port forwarding', () => {
-    if (c.backend === 'iptables') unforwardPortsIPTables(c, opts.hostNS);
-    else unforwardPortsNFT(c, opts.hostNS);
-  });
+  wrap('failed to remove port forwarding', () =>
+    onBackend(c, opts, () => {
+      if (c.backend === 'iptables') unforwardPortsIPTables(c, opts.hostNS);
+      else unforwardPortsNFT(c, opts.hostNS);
+    }),
+  );
 }
 
 /** CHECK: the rules of each family the container has an address in must exist. */
@@ -140,14 +158,16 @@ export function cmdCheck(args: CmdArgs, opts: VerbOptions = {}): void {
   const c = conf(args, opts);
   if (!c.prevResult) throw new PortmapError(ERR_INVALID_CONFIG, 'Required prevResult missing');
   if (c.portMappings.length === 0) return;
-  wrap('port forwarding check failed', () => {
-    // Unlike the reference, a family the container has no address in is not checked.
-    for (const net of [c.contIPv4, c.contIPv6]) {
-      if (!net) continue;
-      if (c.backend === 'iptables') checkPortsIPTables(c, net, opts.hostNS);
-      else checkPortsNFT(c, net, opts.hostNS);
-    }
-  });
+  wrap('port forwarding check failed', () =>
+    onBackend(c, opts, () => {
+      // Unlike the reference, a family the container has no address in is not checked.
+      for (const net of [c.contIPv4, c.contIPv6]) {
+        if (!net) continue;
+        if (c.backend === 'iptables') checkPortsIPTables(c, net, opts.hostNS);
+        else checkPortsNFT(c, net, opts.hostNS);
+      }
+    }),
+  );
 }
 
 /**
