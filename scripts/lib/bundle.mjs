@@ -231,7 +231,8 @@ export async function writeCodeCache(lib, types, node = process.execPath) {
         err += c;
       });
       child.on('close', (code) => {
-        if (code !== 0 || !existsSync(cacheFile)) reject(new Error(`code cache warm-up of ${type} failed: ${err}`));
+        if (code !== 0 || !existsSync(cacheFile))
+          reject(new Error(`code cache warm-up of ${type} failed: ${err}`));
         else resolve(cacheFile);
       });
     });

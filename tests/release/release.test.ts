@@ -102,7 +102,10 @@ describe('scripts/release.sh', () => {
         expect(list, `${arch}: ${t}`).toContain(t);
         expect(list, `${arch}: ${t}`).toContain(`cni-ts/${t}.cjs`);
       }
-      expect(list.filter((f) => f.endsWith('.cjs.cache')), arch).toEqual([]);
+      expect(
+        list.filter((f) => f.endsWith('.cjs.cache')),
+        arch,
+      ).toEqual([]);
       for (const f of ['README.md', 'LICENSE', 'manifest.json', 'cni-ts/cni.cjs']) {
         expect(list, `${arch}: ${f}`).toContain(f);
       }

@@ -149,7 +149,11 @@ describe('nftables backend', () => {
   it('withBackend: iptables at once (no probe); nftables only when iptables fails and nftables is picked', () => {
     const a = ns();
     const tried: string[] = [];
-    expect(withBackend(null, a.ns, (b) => (tried.push(b), b))).toBe('iptables');
+    const record = (b: string) => {
+      tried.push(b);
+      return b;
+    };
+    expect(withBackend(null, a.ns, record)).toBe('iptables');
     expect(tried).toEqual(['iptables']);
     expect(withBackend('nftables', a.ns, (b) => b)).toBe('nftables');
     // iptables usable here: its error stands, nftables is not tried

@@ -120,7 +120,8 @@ export function spawnSyncLibc(
     }
     if (f.faInit(fa) !== 0) return undefined;
     faReady = true;
-    if (f.faDup2(fa, fin, 0) !== 0 || f.faDup2(fa, fout, 1) !== 0 || f.faDup2(fa, ferr, 2) !== 0) return undefined;
+    if (f.faDup2(fa, fin, 0) !== 0 || f.faDup2(fa, fout, 1) !== 0 || f.faDup2(fa, ferr, 2) !== 0)
+      return undefined;
     if (f.attrInit(attr) !== 0) return undefined;
     attrReady = true;
     // Node ignores SIGPIPE and may block signals: the child starts with default handlers and
@@ -141,7 +142,8 @@ export function spawnSyncLibc(
     const status = [0];
     for (;;) {
       if (f.waitpid(pid[0], status, 0) !== -1) break;
-      if (f.errno() !== EINTR) return { status: 128, stdout: '', stderr: `waitpid ${path}: errno ${f.errno()}` };
+      if (f.errno() !== EINTR)
+        return { status: 128, stdout: '', stderr: `waitpid ${path}: errno ${f.errno()}` };
     }
     const st = status[0] as number;
     const code = (st & 0x7f) === 0 ? (st >> 8) & 0xff : 128 + (st & 0x7f);

@@ -1,6 +1,6 @@
 // A small synchronous D-Bus client (unix socket, EXTERNAL auth, method calls with string
 // arguments, replies of basic types): enough to talk to firewalld without a dependency.
-import { closeSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, readSync, writeSync } from 'node:fs';
 import { loadKoffi } from '@cni/ns';
 
 type Fn = (...a: unknown[]) => number;
@@ -248,6 +248,9 @@ export class DBusConnection {
 
   static connect(address: string, timeoutMs = 5000): DBusConnection {
     const { path, abstract } = parseAddress(address);
+    // No socket file, no bus: said without loading koffi (most plugin runs ask only whether
+    // firewalld is there).
+    if (!abstract && !existsSync(path)) throw new DBusError('', `cannot connect to the D-Bus socket ${path}`);
     const l = libc();
     const fd = l.socket(1 /* AF_UNIX */, 1 | 0x80000 /* SOCK_STREAM|SOCK_CLOEXEC */, 0);
     if (fd < 0) throw new DBusError('', 'socket(AF_UNIX) failed');

@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 // portmap as a real process (env + stdin → stdout), for every spec version it claims.
 import {
   destroyNetNS,
@@ -179,4 +182,80 @@ describe('portmap process', () => {
       expect(JSON.parse(r.stdout).code).toBe(50);
     },
   );
+
+  describe('without a configured backend', () => {
+    const tools = [
+      'iptables',
+      'iptables-save',
+      'iptables-restore',
+      'ip6tables',
+      'ip6tables-save',
+      'ip6tables-restore',
+    ];
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'pm-tools-'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    /** A PATH directory whose iptables tools log each run and then `body` (a shell line). */
+    function wrap(body: (tool: string) => string): { path: string; log: string } {
+      const d = mkdtempSync(join(dir, 'bin-'));
+      const log = join(d, 'runs.log');
+      writeFileSync(log, '');
+      for (const t of tools) {
+        writeFileSync(join(d, t), `#!/bin/sh\necho "${t} $*" >> ${log}\n${body(t)}\n`);
+        chmodSync(join(d, t), 0o755);
+      }
+      return { path: `${d}:${process.env.PATH}`, log };
+    }
+    const conf = () => ({
+      cniVersion: '1.0.0',
+      name: 'lazy',
+      type: 'portmap',
+      runtimeConfig: { portMappings: [{ hostPort: 7171, containerPort: 71, protocol: 'tcp' }] },
+      prevResult: prev('1.0.0'),
+    });
+
+    it('uses iptables without probing it first when it works', async () => {
+      const w = wrap((t) => `exec /usr/sbin/${t} "$@"`);
+      for (const command of ['ADD', 'CHECK', 'DEL']) {
+        const r = await run({
+          command,
+          containerID: 'lazy-ipt',
+          netns: ctr.path,
+          stdin: conf(),
+          env: { PATH: w.path },
+        });
+        expect(r.code, `${command}: ${r.stdout}`).toBe(0);
+        if (command === 'ADD') expect(sh(host, 'iptables-save', '-t', 'nat')).toContain('id: \\"lazy-ipt\\"');
+      }
+      const runs = readFileSync(w.log, 'utf8');
+      expect(runs).toContain('iptables-restore');
+      expect(runs).not.toMatch(/^iptables .*-S INPUT/m);
+      expect(sh(host, 'iptables-save', '-t', 'nat')).not.toContain('lazy-ipt');
+    });
+
+    it('falls back to nftables when iptables fails and nftables is usable', async () => {
+      const w = wrap(() => 'exit 1');
+      const add = await run({
+        command: 'ADD',
+        containerID: 'lazy-nft',
+        netns: ctr.path,
+        stdin: conf(),
+        env: { PATH: w.path },
+      });
+      expect(add.code, add.stdout).toBe(0);
+      expect(sh(host, 'nft', 'list', 'table', 'ip', 'cni_hostport')).toContain('lazy-nft');
+      expect(readFileSync(w.log, 'utf8')).toMatch(/^iptables .*-S INPUT/m); // the probe, after the failure
+      const del = await run({
+        command: 'DEL',
+        containerID: 'lazy-nft',
+        netns: ctr.path,
+        stdin: conf(),
+        env: { PATH: w.path },
+      });
+      expect(del.code, del.stdout).toBe(0);
+      expect(sh(host, 'nft', 'list', 'table', 'ip', 'cni_hostport')).not.toContain('lazy-nft');
+    });
+  });
 });
