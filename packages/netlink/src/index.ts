@@ -9,8 +9,13 @@ export {
   NLA_F_NESTED,
   NLA_F_NET_BYTEORDER,
 } from './codec/attr.js';
-export * as constants from './codec/constants.js';
-export { RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN } from './codec/constants.js';
+export {
+  IFA_F_NODAD,
+  RT_SCOPE_HOST,
+  RT_SCOPE_LINK,
+  RT_SCOPE_UNIVERSE,
+  RT_TABLE_MAIN,
+} from './codec/constants.js';
 export {
   type Body,
   decodeBody,

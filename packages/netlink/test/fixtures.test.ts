@@ -6,8 +6,8 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import { destroyNetNS, makeNetNS, type TestNetNS } from '@cni-internal/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as C from '../src/codec/constants.js';
 import {
-  constants as C,
   decodeBody,
   decodeMessages,
   encodeBody,

@@ -3,7 +3,15 @@
 // flushes the interface's global IPv6 addresses and moves its routes out of main, so they are
 // captured before and put back into the VRF's table after, as the reference does.
 import { msg, openNetNS, openNetNSForDel, parseIP, sleepSync } from '@cni/ip';
-import { constants as C, isExists, isNotFound, type Link, Netlink, type Route } from '@cni/netlink';
+import {
+  IFA_F_NODAD,
+  isExists,
+  isNotFound,
+  type Link,
+  Netlink,
+  RT_SCOPE_UNIVERSE,
+  type Route,
+} from '@cni/netlink';
 import type { NetNS } from '@cni/ns';
 import { type CmdArgs, CniError, ErrCode, type PluginDef, type Result, versionsFrom } from '@cni/skel';
 import { freeTable, parseConf } from './config.js';
@@ -69,7 +77,7 @@ function checkTable(vrf: Link, name: string, table: number): Link {
   return vrf;
 }
 
-const isGlobal = (scope: number) => scope === C.RT_SCOPE_UNIVERSE;
+const isGlobal = (scope: number) => scope === RT_SCOPE_UNIVERSE;
 
 /** Same address (IPv6 text may differ in form). */
 function sameAddr(a: string, b: string): boolean {
@@ -105,7 +113,7 @@ function addInterface(nl: Netlink, vrf: Link, ifName: string, undo: (() => void)
   // Routes that are not local or connected: enslaving removes them from main.
   const routes = nl
     .routeList({ oif: link.index })
-    .filter((r) => r.oif === link.index && (r.scope ?? 0) === C.RT_SCOPE_UNIVERSE);
+    .filter((r) => r.oif === link.index && (r.scope ?? 0) === RT_SCOPE_UNIVERSE);
 
   try {
     nl.linkSetMaster(link.index, vrf.index);
@@ -118,7 +126,7 @@ function addInterface(nl: Netlink, vrf: Link, ifName: string, undo: (() => void)
   for (const a of before) {
     if (after.some((b) => sameAddr(a.address, b.address))) continue;
     try {
-      nl.addrAdd(link.index, a.address, { noDad: (a.flags & C.IFA_F_NODAD) !== 0 });
+      nl.addrAdd(link.index, a.address, { noDad: (a.flags & IFA_F_NODAD) !== 0 });
     } catch (e) {
       if (!isExists(e))
         throw fail(`could not restore address ${a.address} to ${ifName} @ ${vrf.name}: ${msg(e)}`);
