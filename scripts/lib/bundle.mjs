@@ -62,15 +62,17 @@ function run() {
     return fail('unknown plugin type "' + type + '"; this bundle has: ' + types.map(function (f) { return f.slice(0, -4); }).join(', '));
   }
   var vm = require('vm');
-  var Module = require('module');
   var cacheFile = file + '.cache';
   var cached;
   try { cached = fs.readFileSync(cacheFile); } catch (e) { cached = undefined; }
   // koffi's native module as staged beside (loaded by @cni/ns with process.dlopen, no resolution)
   globalThis.__cniTsKoffiNative = path.join(__dirname, 'node_modules', 'koffi', 'build', 'koffi', process.platform + '_' + process.arch, 'koffi.node');
-  var script = new vm.Script(Module.wrap(source), { filename: file, cachedData: cached });
+  // Module.wrap's wrapper, without loading node:module; the bundle's require is this file's
+  // (same directory), so no createRequire either.
+  var wrapped = '(function (exports, require, module, __filename, __dirname) { ' + source + '\\n});';
+  var script = new vm.Script(wrapped, { filename: file, cachedData: cached });
   var mod = { exports: {} };
-  script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, __dirname);
+  script.runInThisContext()(mod.exports, require, mod, file, __dirname);
   if (process.env.CNI_TS_WRITE_CODE_CACHE === cacheFile) {
     mod.exports.train(type).then(function () { fs.writeFileSync(cacheFile, script.createCachedData()); });
   } else {
@@ -203,8 +205,11 @@ export async function buildBundle({ out, plugins, minify = true }) {
         minify,
         legalComments: 'none',
         logLevel: 'warning',
-        define: { 'import.meta.url': '__cniImportMetaUrl' },
-        banner: { js: "var __cniImportMetaUrl = require('url').pathToFileURL(__filename).href;" },
+        // import.meta.url, computed only where it is read (node:url is not loaded otherwise)
+        define: { 'import.meta.url': '__cniImportMeta.url' },
+        banner: {
+          js: "var __cniImportMeta = { get url() { return require('url').pathToFileURL(__filename).href; } };",
+        },
         charset: 'ascii',
       });
       // The entry reads the bundle as latin1 (a one-byte string, no UTF-8 decoding): it must be ASCII.

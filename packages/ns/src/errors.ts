@@ -1,10 +1,13 @@
-import { constants } from 'node:os';
-
-const errnoNames = new Map<number, string>();
-for (const [name, value] of Object.entries(constants.errno)) errnoNames.set(value, name);
+// node:os is loaded, and the table built, on the first error only: most plugin runs have none.
+let errnoNames: Map<number, string> | undefined;
 
 /** The symbolic name of an errno value (`EEXIST`), or `E<number>` when unknown. */
 export function errnoName(errno: number): string {
+  if (!errnoNames) {
+    errnoNames = new Map();
+    const { errno: table } = process.getBuiltinModule('node:os').constants;
+    for (const [name, value] of Object.entries(table)) errnoNames.set(value, name);
+  }
   return errnoNames.get(errno) ?? `E${errno}`;
 }
 

@@ -1,6 +1,5 @@
 // The few libc calls Node has no API for, through koffi. Loaded lazily: a plugin that
 // answers VERSION never pays for koffi.
-import { createRequire } from 'node:module';
 import { SyscallError } from './errors.js';
 
 type KoffiFn = (...args: unknown[]) => number;
@@ -40,8 +39,10 @@ export function loadKoffi(): typeof import('koffi') {
       // not staged for this platform (another ABI): koffi's own loader finds it
     }
   }
-  // koffi is CommonJS with a native addon; createRequire keeps it out of bundles' static graph.
-  koffiModule = (g.__cniTsRequire ?? createRequire(import.meta.url))('koffi') as typeof import('koffi');
+  // koffi is CommonJS with a native addon; createRequire keeps it out of bundles' static graph
+  // (node:module is loaded only here, not at every plugin start).
+  const req = g.__cniTsRequire ?? process.getBuiltinModule('node:module').createRequire(import.meta.url);
+  koffiModule = req('koffi') as typeof import('koffi');
   return koffiModule;
 }
 
