@@ -140,10 +140,15 @@ export async function main(type) {
   await pluginMain(await load());
 }
 
-/** Build-time warm-up for the code cache: the plugin's (and its delegates') VERSION and a bad ADD. */
-export async function train() {
-  for (const load of Object.values(loaders)) {
-    const def = await load();
+/**
+ * Build-time warm-up for the code cache: VERSION and a bad ADD of the plugin and of host-local,
+ * the usual in-process delegate. Other delegates stay out of the cache (it is deserialized
+ * whole at every start); they compile on use.
+ */
+export async function train(type) {
+  for (const t of new Set([type, 'host-local'])) {
+    if (!loaders[t]) continue;
+    const def = await loaders[t]();
     await runPlugin(def, { CNI_COMMAND: 'VERSION' }, Buffer.from('{}'));
     await runPlugin(
       def,
