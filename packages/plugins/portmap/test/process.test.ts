@@ -216,16 +216,14 @@ describe('portmap process', () => {
       prevResult: prev('1.0.0'),
     });
 
+    /** The plugin with `path` as PATH (the wrapped tools first). */
+    const runWith = (path: string, command: string, containerID: string) =>
+      run({ command, containerID, netns: ctr.path, stdin: conf(), env: { PATH: path } });
+
     it('uses iptables without probing it first when it works', async () => {
       const w = wrap((t) => `exec /usr/sbin/${t} "$@"`);
       for (const command of ['ADD', 'CHECK', 'DEL']) {
-        const r = await run({
-          command,
-          containerID: 'lazy-ipt',
-          netns: ctr.path,
-          stdin: conf(),
-          env: { PATH: w.path },
-        });
+        const r = await runWith(w.path, command, 'lazy-ipt');
         expect(r.code, `${command}: ${r.stdout}`).toBe(0);
         if (command === 'ADD') expect(sh(host, 'iptables-save', '-t', 'nat')).toContain('id: \\"lazy-ipt\\"');
       }
@@ -237,23 +235,11 @@ describe('portmap process', () => {
 
     it('falls back to nftables when iptables fails and nftables is usable', async () => {
       const w = wrap(() => 'exit 1');
-      const add = await run({
-        command: 'ADD',
-        containerID: 'lazy-nft',
-        netns: ctr.path,
-        stdin: conf(),
-        env: { PATH: w.path },
-      });
+      const add = await runWith(w.path, 'ADD', 'lazy-nft');
       expect(add.code, add.stdout).toBe(0);
       expect(sh(host, 'nft', 'list', 'table', 'ip', 'cni_hostport')).toContain('lazy-nft');
       expect(readFileSync(w.log, 'utf8')).toMatch(/^iptables .*-S INPUT/m); // the probe, after the failure
-      const del = await run({
-        command: 'DEL',
-        containerID: 'lazy-nft',
-        netns: ctr.path,
-        stdin: conf(),
-        env: { PATH: w.path },
-      });
+      const del = await runWith(w.path, 'DEL', 'lazy-nft');
       expect(del.code, del.stdout).toBe(0);
       expect(sh(host, 'nft', 'list', 'table', 'ip', 'cni_hostport')).not.toContain('lazy-nft');
     });
