@@ -27,6 +27,10 @@ export function workspaceAliases() {
 
 export const MIN_NODE = '20.19.0';
 
+/** Module.wrap's wrapper around each stored bundle: the entry runs the function it evaluates to. */
+export const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
+export const WRAP_TAIL = '\n});\n';
+
 function entrySource() {
   // Kept free of modern syntax so that an old Node reaches the version check. The plugin's
   // bundle is compiled through vm.Script with V8's code cache (<type>.cjs.cache, written by
@@ -67,10 +71,10 @@ function run() {
   try { cached = fs.readFileSync(cacheFile); } catch (e) { cached = undefined; }
   // koffi's native module as staged beside (loaded by @cni/ns with process.dlopen, no resolution)
   globalThis.__cniTsKoffiNative = path.join(__dirname, 'node_modules', 'koffi', 'build', 'koffi', process.platform + '_' + process.arch, 'koffi.node');
-  // Module.wrap's wrapper, without loading node:module; the bundle's require is this file's
-  // (same directory), so no createRequire either.
-  var wrapped = '(function (exports, require, module, __filename, __dirname) { ' + source + '\\n});';
-  var script = new vm.Script(wrapped, { filename: file, cachedData: cached });
+  // The bundle is stored already inside Module.wrap's wrapper (see WRAP_HEAD): no copy of it is
+  // made here, and node:module is not loaded. Its require is this file's (same directory), so no
+  // createRequire either.
+  var script = new vm.Script(source, { filename: file, cachedData: cached });
   var mod = { exports: {} };
   script.runInThisContext()(mod.exports, require, mod, file, __dirname);
   if (process.env.CNI_TS_WRITE_CODE_CACHE === cacheFile) {
@@ -218,7 +222,11 @@ export async function buildBundle({ out, plugins, minify = true }) {
         charset: 'ascii',
       });
       // The entry reads the bundle as latin1 (a one-byte string, no UTF-8 decoding): it must be ASCII.
-      const text = readFileSync(outfile);
+      // It is stored inside Module.wrap's wrapper, on the same line as its first (so line and
+      // column numbers are the bundle's): the entry compiles it as read, without concatenating a
+      // second 180 KB string (which V8 allocates in the young generation: it brought a scavenge).
+      const text = Buffer.concat([Buffer.from(WRAP_HEAD), readFileSync(outfile), Buffer.from(WRAP_TAIL)]);
+      writeFileSync(outfile, text);
       const bad = text.findIndex((b) => b > 0x7f);
       if (bad >= 0) {
         const at = text.subarray(Math.max(0, bad - 60), bad + 20).toString('utf8');

@@ -1,7 +1,7 @@
 // JSON with Go encoding/json semantics where the bytes a plugin or a cache file sees depend on
 // them: Go marshals maps with sorted keys and escapes <, >, & in strings; Go's decoder has its
 // own error texts.
-import { goJSONSyntaxError } from '@cni/skel';
+import { goJSONParse } from '@cni/skel';
 
 /** A value that is already JSON text; written verbatim (keeps a struct's own key order). */
 export class RawJSON {
@@ -64,13 +64,7 @@ export function jsonKind(v: unknown): string {
 /** Parse JSON text with Go's error text ("invalid character …", "unexpected end of JSON input"). */
 export function parseGoJSON(text: string | Buffer): unknown {
   const s = typeof text === 'string' ? text : text.toString('utf8');
-  const goErr = goJSONSyntaxError(s);
-  if (goErr !== undefined) throw new Error(goErr);
-  try {
-    return JSON.parse(s) as unknown;
-  } catch (e) {
-    throw new Error((e as Error).message);
-  }
+  return goJSONParse(s);
 }
 
 /** Parse JSON that Go would decode into map[string]interface{} (null gives an empty map). */

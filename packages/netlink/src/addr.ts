@@ -1,7 +1,14 @@
 // Addresses: RTM_{NEW,DEL,GET}ADDR with struct ifaddrmsg and IFA_* attributes.
-import { type Attr, AttrList, attr } from './codec/attr.js';
+import { type Attr, attr } from './codec/attr.js';
 import * as C from './codec/constants.js';
-import { decodeBody, encodeBody, ifaddrmsg, NLM_F_CREATE, NLM_F_EXCL, type NlMsg } from './codec/message.js';
+import {
+  decodeBodyList,
+  encodeBody,
+  ifaddrmsg,
+  NLM_F_CREATE,
+  NLM_F_EXCL,
+  type NlMsg,
+} from './codec/message.js';
 import { NetlinkError } from './errors.js';
 import { broadcastBytes, bytesToIp, type Family, familyToAf, parseCidr } from './ipaddr.js';
 import type { NlSocket } from './socket.js';
@@ -29,8 +36,7 @@ export interface Addr {
 const INFINITY = 0xffffffff;
 
 export function decodeAddr(m: NlMsg): Addr {
-  const { hdr, attrs } = decodeBody(ifaddrmsg, m.payload);
-  const a = new AttrList(attrs);
+  const { hdr, attrs: a } = decodeBodyList(ifaddrmsg, m.payload);
   const address = a.get(C.IFA_ADDRESS);
   const local = a.get(C.IFA_LOCAL);
   const own = local ?? address;

@@ -1,7 +1,7 @@
 // Bridge ports (IFLA_PROTINFO) and bridge VLANs (IFLA_AF_SPEC), both as AF_BRIDGE link messages.
-import { type Attr, AttrList, attr, NLA_F_NESTED } from './codec/attr.js';
+import { type Attr, type AttrList, attr, NLA_F_NESTED } from './codec/attr.js';
 import * as C from './codec/constants.js';
-import { decodeBody, ifinfomsg } from './codec/message.js';
+import { decodeBodyList, ifinfomsg } from './codec/message.js';
 import { NetlinkError } from './errors.js';
 import { linkMessage } from './link.js';
 import type { NlSocket } from './socket.js';
@@ -35,8 +35,8 @@ export function bridgePortSet(sock: NlSocket, index: number, opts: BridgePortOpt
 function bridgeDump(sock: NlSocket, op: string, extMask = 0): { index: number; attrs: AttrList }[] {
   const attrs = extMask ? [attr.u32(C.IFLA_EXT_MASK, extMask)] : [];
   return sock.dump(C.RTM_GETLINK, linkMessage(bridgeHdr(0), attrs), op).map((m) => {
-    const b = decodeBody(ifinfomsg, m.payload);
-    return { index: b.hdr.index, attrs: new AttrList(b.attrs) };
+    const b = decodeBodyList(ifinfomsg, m.payload);
+    return { index: b.hdr.index, attrs: b.attrs };
   });
 }
 

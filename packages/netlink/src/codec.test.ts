@@ -197,3 +197,54 @@ describe('bridge VLAN filtering change', () => {
     expect(() => encodeBridgeVlanFiltering(0, true)).toThrow(/invalid link index 0/);
   });
 });
+
+describe('AttrList read from raw bytes', () => {
+  it('answers every read as the list it decodes to (duplicates, big types, a truncated tail)', () => {
+    const inner = encodeAttrs([attr.u32(1, 7), attr.str(2, 'in')]);
+    const attrs = [
+      attr.str(3, 'eth0'),
+      attr.u32(4, 1500),
+      attr.u8(16, 6),
+      attr.u16(9, 0xbeef),
+      attr.u32(4, 9000), // a second of type 4: the first counts
+      { type: 18 | NLA_F_NESTED, data: inner },
+      attr.u32(300, 42), // a type beyond the index
+      attr.u64(20, 2 ** 40 + 5),
+      attr.flag(21),
+    ];
+    const good = encodeAttrs(attrs);
+    const buf = Buffer.concat([Buffer.alloc(8, 0xaa), good, Buffer.from([0x08, 0x00])]); // 2 stray bytes
+    const raw = AttrList.decode(buf, 8);
+    const list = new AttrList(decodeAttrs(buf, 8));
+    for (let t = 0; t < 320; t++) {
+      expect([t, raw.get(t)]).toEqual([t, list.get(t)]);
+      expect([t, raw.all(t)]).toEqual([t, list.all(t)]);
+      expect([t, raw.u8(t), raw.u16(t), raw.u32(t), raw.has(t)]).toEqual([
+        t,
+        list.u8(t),
+        list.u16(t),
+        list.u32(t),
+        list.has(t),
+      ]);
+    }
+    expect(raw.u32(4)).toBe(1500);
+    expect(raw.str(3)).toBe('eth0');
+    expect(raw.u64(20)).toBe(2n ** 40n + 5n);
+    expect(raw.nested(18)?.str(2)).toBe('in');
+    expect(raw.u32(300)).toBe(42);
+    expect(raw.list).toEqual(list.list);
+    // A header whose length overruns the end stops the run, as decodeAttrs does.
+    const bad = Buffer.concat([
+      encodeAttrs([attr.u32(1, 1)]),
+      Buffer.from([0x40, 0x00, 0x02, 0x00, 1, 2, 3, 4]),
+    ]);
+    expect(AttrList.decode(bad).get(2)).toBeUndefined();
+    expect(AttrList.decode(bad).u32(1)).toBe(1);
+  });
+
+  it('rejects a u16 attribute value that does not fit, as Buffer did', () => {
+    expect(() => attr.u16(1, 70000)).toThrow(RangeError);
+    expect(() => attr.u16(1, -1)).toThrow(RangeError);
+    expect(attr.u16(1, 65535).data).toEqual(Buffer.from([0xff, 0xff]));
+  });
+});

@@ -1,9 +1,9 @@
 // Conntrack entries through NETLINK_NETFILTER (ctnetlink): dump, then delete each match —
 // what portmap does to drop stale UDP flows for a mapped port.
 import type { NetNS } from '@cni/ns';
-import { AttrList, attrType } from './codec/attr.js';
+import { attrType } from './codec/attr.js';
 import { AF_INET, AF_INET6, NETLINK_NETFILTER } from './codec/constants.js';
-import { decodeBody, encodeBody, nfgenmsg } from './codec/message.js';
+import { decodeBodyList, encodeBody, nfgenmsg } from './codec/message.js';
 import { isNotFound, NetlinkError } from './errors.js';
 import { NlSocket } from './socket.js';
 
@@ -46,12 +46,11 @@ export function conntrackDeleteByDstPort(
     );
     const victims = [];
     for (const m of dump) {
-      const { attrs } = decodeBody(nfgenmsg, m.payload);
-      const a = new AttrList(attrs);
+      const { attrs: a } = decodeBodyList(nfgenmsg, m.payload);
       const p = a.nested(CTA_TUPLE_ORIG)?.nested(CTA_TUPLE_PROTO);
       if (p?.u8(CTA_PROTO_NUM) !== protoNum || p.be16(CTA_PROTO_DST_PORT) !== port) continue;
       // Delete by the original tuple exactly as the kernel sent it (and its zone).
-      victims.push(attrs.filter((x) => attrType(x) === CTA_TUPLE_ORIG || attrType(x) === CTA_ZONE));
+      victims.push(a.list.filter((x) => attrType(x) === CTA_TUPLE_ORIG || attrType(x) === CTA_ZONE));
     }
     let deleted = 0;
     for (const key of victims) {

@@ -62,6 +62,36 @@ describe('isIP', () => {
   });
 });
 
+describe('isIPv4', () => {
+  it('agrees with node:net on every dotted string of digits and near misses', () => {
+    // Deterministic pseudo-random strings over the characters that matter.
+    let seed = 12345;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const chars = '0123456789.....255a -\n';
+    const tried = [
+      '0.0.0.0',
+      '255.255.255.255',
+      '256.1.1.1',
+      '01.1.1.1',
+      '1.1.1.01',
+      '1.1.1',
+      '1..1.1',
+      '.1.1.1.1',
+    ];
+    for (let i = 0; i < 20000; i++) {
+      let s = '';
+      const len = rnd(18);
+      for (let j = 0; j < len; j++) s += chars[rnd(chars.length)];
+      tried.push(s);
+    }
+    for (let i = 0; i < 3000; i++) tried.push([rnd(300), rnd(300), rnd(300), rnd(300)].join('.'));
+    for (const s of tried) expect([s, isIPv4(s)]).toEqual([s, net.isIPv4(s)]);
+  });
+});
+
 describe('ip text', () => {
   it('round-trips addresses in the form Go prints them', () => {
     for (const ip of [

@@ -3,7 +3,7 @@ import { type Attr, AttrList, attr, NLA_F_NESTED } from './codec/attr.js';
 import * as C from './codec/constants.js';
 import {
   type Body,
-  decodeBody,
+  decodeBodyList,
   encodeBody,
   type IfInfoMsg,
   ifinfomsg,
@@ -103,12 +103,15 @@ function fail(op: string, msg: string): never {
 }
 
 export function decodeLink(m: NlMsg): Link {
-  const body = decodeBody(ifinfomsg, m.payload);
-  return linkFromBody(body);
+  const { hdr, attrs } = decodeBodyList(ifinfomsg, m.payload);
+  return linkFrom(hdr, attrs);
 }
 
 export function linkFromBody({ hdr, attrs }: Body<IfInfoMsg>): Link {
-  const a = new AttrList(attrs);
+  return linkFrom(hdr, new AttrList(attrs));
+}
+
+function linkFrom(hdr: IfInfoMsg, a: AttrList): Link {
   const mac = a.get(C.IFLA_ADDRESS);
   const link: Link = {
     index: hdr.index,

@@ -1,7 +1,7 @@
 // Neighbours (ARP / NDP entries): RTM_{NEW,DEL,GET}NEIGH with struct ndmsg.
-import { type Attr, AttrList, attr } from './codec/attr.js';
+import { type Attr, attr } from './codec/attr.js';
 import * as C from './codec/constants.js';
-import { decodeBody, encodeBody, NLM_F_CREATE, NLM_F_EXCL, type NlMsg, ndmsg } from './codec/message.js';
+import { decodeBodyList, encodeBody, NLM_F_CREATE, NLM_F_EXCL, type NlMsg, ndmsg } from './codec/message.js';
 import { NetlinkError } from './errors.js';
 import { bytesToIp, type Family, familyToAf, formatMac, ipFamily, ipToBytes, parseMac } from './ipaddr.js';
 import type { NlSocket } from './socket.js';
@@ -16,9 +16,8 @@ export interface Neigh {
 }
 
 export function decodeNeigh(m: NlMsg): Neigh | undefined {
-  const { hdr, attrs } = decodeBody(ndmsg, m.payload);
+  const { hdr, attrs: a } = decodeBodyList(ndmsg, m.payload);
   if (hdr.family !== C.AF_INET && hdr.family !== C.AF_INET6) return undefined;
-  const a = new AttrList(attrs);
   const dst = a.get(C.NDA_DST);
   if (!dst) return undefined;
   const n: Neigh = {

@@ -2,7 +2,7 @@
 import { type Attr, AttrList, attr, encodeAttrs } from './codec/attr.js';
 import * as C from './codec/constants.js';
 import {
-  decodeBody,
+  decodeBodyList,
   encodeBody,
   NLM_F_APPEND,
   NLM_F_CREATE,
@@ -47,8 +47,7 @@ export interface Route {
 export type RouteMode = 'add' | 'append' | 'replace';
 
 export function decodeRoute(m: NlMsg): Route & { flags: number } {
-  const { hdr, attrs } = decodeBody(rtmsg, m.payload);
-  const a = new AttrList(attrs);
+  const { hdr, attrs: a } = decodeBodyList(rtmsg, m.payload);
   const family: Family = hdr.family === C.AF_INET6 ? 6 : 4;
   const r: Route & { flags: number } = {
     family,

@@ -1,7 +1,14 @@
 // Policy routing rules: RTM_{NEW,DEL,GET}RULE with struct fib_rule_hdr and FRA_* attributes.
-import { type Attr, AttrList, attr } from './codec/attr.js';
+import { type Attr, attr } from './codec/attr.js';
 import * as C from './codec/constants.js';
-import { decodeBody, encodeBody, fibRuleHdr, NLM_F_CREATE, NLM_F_EXCL, type NlMsg } from './codec/message.js';
+import {
+  decodeBodyList,
+  encodeBody,
+  fibRuleHdr,
+  NLM_F_CREATE,
+  NLM_F_EXCL,
+  type NlMsg,
+} from './codec/message.js';
 import { NetlinkError } from './errors.js';
 import { bytesToIp, type Family, familyToAf, maskBytes, parseCidr } from './ipaddr.js';
 import type { NlSocket } from './socket.js';
@@ -20,8 +27,7 @@ export interface Rule {
 }
 
 export function decodeRule(m: NlMsg): Rule {
-  const { hdr, attrs } = decodeBody(fibRuleHdr, m.payload);
-  const a = new AttrList(attrs);
+  const { hdr, attrs: a } = decodeBodyList(fibRuleHdr, m.payload);
   const r: Rule = { family: hdr.family === C.AF_INET6 ? 6 : 4, table: a.u32(C.FRA_TABLE) ?? hdr.table };
   const src = a.get(C.FRA_SRC);
   if (src) r.src = `${bytesToIp(src)}/${hdr.srcLen}`;

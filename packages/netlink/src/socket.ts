@@ -2,6 +2,7 @@
 // timeout, one request at a time with sequence checking.
 import type { NetNS } from '@cni/ns';
 import { AttrList } from './codec/attr.js';
+import { put16le, put32le, u32le } from './codec/bytes.js';
 import { AF_NETLINK } from './codec/constants.js';
 import {
   decodeMessages,
@@ -56,9 +57,12 @@ export interface Transport {
 }
 
 /** The real transport: send(2)/recv(2) on a netlink socket through koffi. */
+// One receive buffer for every socket of the process (recv is synchronous and copies out what it
+// got): a 64 KB zeroed buffer per socket cost a bridge ADD, which opens four, ~60 page faults.
+let recvBuf: Buffer | undefined;
+
 function fdTransport(fd: number, tap?: (dir: 'out' | 'in', datagram: Buffer) => void): Transport {
   const s = getSys();
-  let buf = Buffer.alloc(64 * 1024);
   return {
     send(datagram) {
       tap?.('out', datagram);
@@ -67,8 +71,9 @@ function fdTransport(fd: number, tap?: (dir: 'out' | 'in', datagram: Buffer) => 
     },
     // One datagram, whole: peek its size first so nothing is truncated.
     recv() {
+      let buf = (recvBuf ??= Buffer.allocUnsafeSlow(64 * 1024));
       let n = s.recv(fd, buf, buf.length, MSG_PEEK | MSG_TRUNC);
-      if (n >= 0 && n > buf.length) buf = Buffer.alloc(n + 4096);
+      if (n >= 0 && n > buf.length) buf = recvBuf = Buffer.allocUnsafeSlow(n + 4096);
       if (n >= 0) n = s.recv(fd, buf, buf.length, 0);
       if (n < 0) return -s.errno();
       const d = Buffer.from(buf.subarray(0, n));
@@ -114,26 +119,29 @@ export class NlSocket {
     if (fd < 0) throw new NetlinkError('netlink socket', s.errno());
     try {
       const sa = Buffer.alloc(12);
-      sa.writeUInt16LE(AF_NETLINK, 0);
+      put16le(sa, AF_NETLINK, 0);
       if (s.bind(fd, sa, 12) < 0) throw new NetlinkError('netlink bind', s.errno());
+      // struct timeval: two 64-bit fields (seconds, microseconds), little endian.
       const tv = Buffer.alloc(16);
-      tv.writeBigInt64LE(BigInt(Math.floor(timeoutMs / 1000)), 0);
-      tv.writeBigInt64LE(BigInt((timeoutMs % 1000) * 1000), 8);
+      const sec = Math.floor(timeoutMs / 1000);
+      put32le(tv, sec % 0x100000000, 0);
+      put32le(tv, Math.floor(sec / 0x100000000), 4);
+      put32le(tv, Math.floor(timeoutMs % 1000) * 1000, 8);
       if (s.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, 16) < 0)
         throw new NetlinkError('netlink SO_RCVTIMEO', s.errno());
       const one = Buffer.alloc(4);
-      one.writeInt32LE(1);
+      one[0] = 1;
       // Extended acks carry the kernel's text ("Link not found"); capped acks keep error
       // messages small. Old kernels lack them: not fatal.
       s.setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, one, 4);
       s.setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, one, 4);
       const rcvbuf = Buffer.alloc(4);
-      rcvbuf.writeInt32LE(1024 * 1024);
+      put32le(rcvbuf, 1024 * 1024, 0);
       s.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf, 4);
       const len = [12];
       const name = Buffer.alloc(12);
       if (s.getsockname(fd, name, len) < 0) throw new NetlinkError('netlink getsockname', s.errno());
-      return new NlSocket(fd, protocol, name.readUInt32LE(4), fdTransport(fd, onDatagram));
+      return new NlSocket(fd, protocol, u32le(name, 4), fdTransport(fd, onDatagram));
     } catch (err) {
       s.close(fd);
       throw err;

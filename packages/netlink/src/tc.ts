@@ -1,8 +1,8 @@
 // Traffic control: qdiscs (tbf, ingress) and a u32 filter with a mirred redirect — what the
 // bandwidth plugin needs. RTM_{NEW,DEL,GET}QDISC / RTM_NEWTFILTER with struct tcmsg.
-import { type Attr, AttrList, attr } from './codec/attr.js';
+import { type Attr, attr } from './codec/attr.js';
 import * as C from './codec/constants.js';
-import { decodeBody, encodeBody, NLM_F_CREATE, NLM_F_EXCL, type NlMsg, tcmsg } from './codec/message.js';
+import { decodeBodyList, encodeBody, NLM_F_CREATE, NLM_F_EXCL, type NlMsg, tcmsg } from './codec/message.js';
 import { NetlinkError } from './errors.js';
 import type { NlSocket } from './socket.js';
 
@@ -15,8 +15,7 @@ export interface Qdisc {
 }
 
 export function decodeQdisc(m: NlMsg): Qdisc {
-  const { hdr, attrs } = decodeBody(tcmsg, m.payload);
-  const a = new AttrList(attrs);
+  const { hdr, attrs: a } = decodeBodyList(tcmsg, m.payload);
   const q: Qdisc = {
     index: hdr.index,
     handle: hdr.handle,

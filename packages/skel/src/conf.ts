@@ -1,6 +1,6 @@
 // Plugin configuration (what a plugin receives on stdin) and CNI_ARGS.
 import { CniError, ErrCode } from './errors.js';
-import { goJSONSyntaxError } from './gojson.js';
+import { goJSONParse } from './gojson.js';
 import { getKey, goStringify, goTypeName, isPlainObject } from './json.js';
 import { parseResult } from './result.js';
 import type { DNS, Result } from './types.js';
@@ -29,10 +29,8 @@ const wrongType = (key: string, want: string, v: unknown) =>
 /** Parse stdin as JSON with Go-like messages; errors are CniError 6. */
 export function parseJSONConfig(stdin: Buffer | string, what = 'network config'): unknown {
   const text = typeof stdin === 'string' ? stdin : stdin.toString('utf8');
-  const goErr = goJSONSyntaxError(text);
-  if (goErr !== undefined) throw new CniError(ErrCode.DecodingFailure, `error unmarshall ${what}: ${goErr}`);
   try {
-    return JSON.parse(text);
+    return goJSONParse(text);
   } catch (e) {
     throw new CniError(ErrCode.DecodingFailure, `error unmarshall ${what}: ${(e as Error).message}`);
   }

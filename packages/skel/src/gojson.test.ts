@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseJSONConfig } from './conf.js';
 import { CniError } from './errors.js';
-import { goJSONSyntaxError } from './gojson.js';
+import { goJSONParse, goJSONSyntaxError } from './gojson.js';
 
 // Inputs and the messages the Go reference plugin (encoding/json) printed for them; null: valid.
 const CASES: [string, string | null][] = [
@@ -73,6 +73,61 @@ describe('Go encoding/json syntax error messages', () => {
       code: 6,
       msg: "error unmarshall network config: invalid character 'x' looking for beginning of object key string",
     });
+  });
+
+  it('the scanner accepts exactly what JSON.parse accepts (so it runs only on a failure)', () => {
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const atoms = [
+      '{',
+      '}',
+      '[',
+      ']',
+      ',',
+      ':',
+      '"a"',
+      '"\\u00e9"',
+      '"\\x"',
+      '"\\u12g4"',
+      '1',
+      '-0',
+      '01',
+      '1.',
+      '.5',
+      '2e',
+      '3E+1',
+      'true',
+      'tru',
+      'null',
+      'nul',
+      'false',
+      ' ',
+      '\n',
+      '\t',
+      '\u00a0',
+      '"\u0001"',
+      '"',
+      '\\',
+    ];
+    const inputs = CASES.map(([t]) => t);
+    for (let i = 0; i < 20000; i++) {
+      let t = '';
+      for (let n = rnd(9); n >= 0; n--) t += atoms[rnd(atoms.length)];
+      inputs.push(t);
+    }
+    for (const t of inputs) {
+      let ok = true;
+      try {
+        JSON.parse(t);
+      } catch {
+        ok = false;
+      }
+      expect([t, goJSONSyntaxError(t) === undefined]).toEqual([t, ok]);
+      if (!ok) expect(() => goJSONParse(t)).toThrow(goJSONSyntaxError(t) as string);
+    }
   });
 
   it('valid JSON still parses', () => {

@@ -186,3 +186,16 @@ export function goJSONSyntaxError(text: string): string | undefined {
     throw e;
   }
 }
+
+/**
+ * JSON.parse, failing with Go's message for a syntax error. The scanner above accepts exactly
+ * what JSON.parse accepts, so it runs only when JSON.parse fails, for the message: a valid
+ * config costs one parse.
+ */
+export function goJSONParse(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new Error(goJSONSyntaxError(text) ?? (e as Error).message);
+  }
+}

@@ -22,7 +22,7 @@ export {
   registerInProcessPlugin,
   splitPathList,
 } from './invoke.js';
-export { goJSONSyntaxError } from './gojson.js';
+export { goJSONParse, goJSONSyntaxError } from './gojson.js';
 export { getKey, goStringify } from './json.js';
 export { convertResult, formatResult, isEmptyDNS, parseResult } from './result.js';
 export {

@@ -1,7 +1,7 @@
 // Results of every spec version: parse any version's JSON into the one internal shape, and
 // produce any version's JSON from it, following the Go reference converters (pkg/types).
 import { CniError, ErrCode } from './errors.js';
-import { goJSONSyntaxError } from './gojson.js';
+import { goJSONParse } from './gojson.js';
 import { getKey, goStringify, goTypeName, isPlainObject } from './json.js';
 import { parseCIDR, parseIP } from './ipaddr.js';
 import type { DNS, Interface, IPConfig, Result, Route } from './types.js';
@@ -137,10 +137,8 @@ function parseIPConfig(c: Record<string, unknown>, path: string, addrKey: string
 function parseJSON(input: string | Buffer | object): unknown {
   if (typeof input === 'string' || Buffer.isBuffer(input)) {
     const text = typeof input === 'string' ? input : input.toString('utf8');
-    const goErr = goJSONSyntaxError(text);
-    if (goErr !== undefined) throw new CniError(ErrCode.DecodingFailure, `failed to decode result: ${goErr}`);
     try {
-      return JSON.parse(text);
+      return goJSONParse(text);
     } catch (e) {
       throw new CniError(ErrCode.DecodingFailure, `failed to decode result: ${(e as Error).message}`);
     }

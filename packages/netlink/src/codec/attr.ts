@@ -2,6 +2,8 @@
 // padded to 4 bytes. The type keeps its flag bits (NLA_F_NESTED, NLA_F_NET_BYTEORDER) so
 // that decode → encode gives back the same bytes; unknown attributes stay raw bytes.
 
+import { put16le, put32le, u16le, u32le } from './bytes.js';
+
 export const NLA_F_NESTED = 0x8000;
 export const NLA_F_NET_BYTEORDER = 0x4000;
 export const NLA_TYPE_MASK = ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER) & 0xffff;
@@ -23,8 +25,8 @@ export function decodeAttrs(buf: Buffer, start = 0, end = buf.length): Attr[] {
   const out: Attr[] = [];
   let off = start;
   while (off + NLA_HDRLEN <= end) {
-    const len = buf.readUInt16LE(off);
-    const type = buf.readUInt16LE(off + 2);
+    const len = u16le(buf, off);
+    const type = u16le(buf, off + 2);
     if (len < NLA_HDRLEN || off + len > end) break;
     out.push({ type, data: buf.subarray(off + NLA_HDRLEN, off + len) });
     off += align4(len);
@@ -42,8 +44,8 @@ export function encodeAttrsInto(attrs: readonly Attr[], buf: Buffer, start: numb
   let off = start;
   for (const a of attrs) {
     const len = NLA_HDRLEN + a.data.length;
-    buf.writeUInt16LE(len, off);
-    buf.writeUInt16LE(a.type & 0xffff, off + 2);
+    put16le(buf, len, off);
+    put16le(buf, a.type & 0xffff, off + 2);
     a.data.copy(buf, off + NLA_HDRLEN);
     off += align4(len);
   }
@@ -66,8 +68,9 @@ export const attr = {
     return { type, data: b };
   },
   u16: (type: number, v: number): Attr => {
+    if (!(v >= 0 && v <= 0xffff)) throw new RangeError(`netlink: ${v} does not fit a u16 attribute`);
     const b = Buffer.alloc(2);
-    b.writeUInt16LE(v);
+    put16le(b, v, 0);
     return { type, data: b };
   },
   be16: (type: number, v: number): Attr => {
@@ -77,7 +80,7 @@ export const attr = {
   },
   u32: (type: number, v: number): Attr => {
     const b = Buffer.alloc(4);
-    b.writeUInt32LE(v >>> 0);
+    put32le(b, v >>> 0, 0);
     return { type, data: b };
   },
   be32: (type: number, v: number): Attr => {
@@ -87,7 +90,10 @@ export const attr = {
   },
   u64: (type: number, v: number | bigint): Attr => {
     const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(BigInt(v));
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
+      put32le(b, v % 0x100000000, 0);
+      put32le(b, Math.floor(v / 0x100000000), 4);
+    } else b.writeBigUInt64LE(BigInt(v));
     return { type, data: b };
   },
   /** A NUL-terminated string, as the kernel's NLA_STRING / NLA_NUL_STRING expect. */
@@ -99,22 +105,65 @@ export const attr = {
   }),
 };
 
-/** Read access to a decoded run of attributes, by type (flag bits ignored). */
+/**
+ * Read access to a run of attributes, by type (flag bits ignored). Made from raw bytes
+ * (`AttrList.decode`) it allocates nothing per attribute: the first get indexes where each type
+ * starts, and only the attributes read become Buffers. A link message has ~50 attributes of which
+ * a decode reads ~15; short-lived plugin processes run this in V8's interpreter, where an object
+ * and a Buffer per attribute cost a bridge ADD ~150 KB of young-generation allocation.
+ */
 export class AttrList {
-  readonly list: Attr[];
-  /** The first attribute of each type, built on the first get (one pass instead of one per get). */
-  #first: Map<number, Buffer> | undefined;
-  constructor(list: Attr[]) {
-    this.list = list;
+  #list: Attr[] | undefined;
+  readonly #buf: Buffer | undefined;
+  readonly #start: number;
+  readonly #end: number;
+  /** Offset of the first attribute of each type below 256 (raw form), built on the first get. */
+  #first: number[] | undefined;
+  /** The first attribute of each type (list form), built on the first get. */
+  #firstOfList: Map<number, Buffer> | undefined;
+  constructor(list: Attr[]);
+  constructor(list: Attr[] | undefined, buf: Buffer, start: number, end: number);
+  constructor(list: Attr[] | undefined, buf?: Buffer, start = 0, end = 0) {
+    this.#list = list;
+    this.#buf = buf;
+    this.#start = start;
+    this.#end = end;
   }
   static decode(buf: Buffer, start = 0, end = buf.length): AttrList {
-    return new AttrList(decodeAttrs(buf, start, end));
+    return new AttrList(undefined, buf, start, end);
+  }
+  /** The attributes, decoded (on first use for the raw form). */
+  get list(): Attr[] {
+    if (this.#list === undefined) this.#list = decodeAttrs(this.#buf as Buffer, this.#start, this.#end);
+    return this.#list;
   }
   get(type: number): Buffer | undefined {
-    // Short-lived plugin processes run this in V8's interpreter: a link message has ~50
-    // attributes and a decode reads ~15 of them, so scanning per get costs more than one pass.
-    // (An indexed loop, too: for-of allocates an iterator result per step there.)
+    const buf = this.#buf;
+    if (buf === undefined) return this.#getFromList(type);
     let first = this.#first;
+    if (first === undefined) {
+      first = [];
+      const end = this.#end;
+      let off = this.#start;
+      while (off + NLA_HDRLEN <= end) {
+        const len = u16le(buf, off);
+        if (len < NLA_HDRLEN || off + len > end) break;
+        const t = u16le(buf, off + 2) & NLA_TYPE_MASK;
+        if (t < 256 && first[t] === undefined) first[t] = off;
+        off += align4(len);
+      }
+      this.#first = first;
+    }
+    if (type < 256) {
+      const off = first[type];
+      return off === undefined ? undefined : buf.subarray(off + NLA_HDRLEN, off + u16le(buf, off));
+    }
+    for (const a of this.list) if ((a.type & NLA_TYPE_MASK) === type) return a.data;
+    return undefined;
+  }
+  #getFromList(type: number): Buffer | undefined {
+    // An indexed loop: for-of allocates an iterator result per step in the interpreter.
+    let first = this.#firstOfList;
     if (!first) {
       first = new Map();
       const list = this.list;
@@ -123,7 +172,7 @@ export class AttrList {
         const t = a.type & NLA_TYPE_MASK;
         if (!first.has(t)) first.set(t, a.data);
       }
-      this.#first = first;
+      this.#firstOfList = first;
     }
     return first.get(type);
   }
@@ -135,11 +184,11 @@ export class AttrList {
   }
   u8(type: number): number | undefined {
     const d = this.get(type);
-    return d && d.length >= 1 ? d.readUInt8(0) : undefined;
+    return d && d.length >= 1 ? d[0] : undefined;
   }
   u16(type: number): number | undefined {
     const d = this.get(type);
-    return d && d.length >= 2 ? d.readUInt16LE(0) : undefined;
+    return d && d.length >= 2 ? u16le(d, 0) : undefined;
   }
   be16(type: number): number | undefined {
     const d = this.get(type);
@@ -147,7 +196,7 @@ export class AttrList {
   }
   u32(type: number): number | undefined {
     const d = this.get(type);
-    return d && d.length >= 4 ? d.readUInt32LE(0) : undefined;
+    return d && d.length >= 4 ? u32le(d, 0) : undefined;
   }
   be32(type: number): number | undefined {
     const d = this.get(type);

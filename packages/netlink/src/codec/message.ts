@@ -1,6 +1,7 @@
 // nlmsghdr and the fixed family headers (ifinfomsg, ifaddrmsg, rtmsg, fib_rule_hdr, ndmsg,
 // tcmsg, nfgenmsg, nlmsgerr). Pure functions over Buffers; host byte order (little endian).
-import { type Attr, align4, attrsLength, decodeAttrs, encodeAttrsInto } from './attr.js';
+import { type Attr, AttrList, align4, attrsLength, decodeAttrs, encodeAttrsInto } from './attr.js';
+import { put16le, put32le, s32le, u16le, u32le } from './bytes.js';
 
 export const NLMSG_HDRLEN = 16;
 
@@ -41,14 +42,14 @@ export function decodeMessages(buf: Buffer): NlMsg[] {
   const out: NlMsg[] = [];
   let off = 0;
   while (off + NLMSG_HDRLEN <= buf.length) {
-    const len = buf.readUInt32LE(off);
+    const len = u32le(buf, off);
     if (len < NLMSG_HDRLEN || off + len > buf.length)
       throw new RangeError(`netlink: bad message length ${len} at ${off}`);
     out.push({
-      type: buf.readUInt16LE(off + 4),
-      flags: buf.readUInt16LE(off + 6),
-      seq: buf.readUInt32LE(off + 8),
-      pid: buf.readUInt32LE(off + 12),
+      type: u16le(buf, off + 4),
+      flags: u16le(buf, off + 6),
+      seq: u32le(buf, off + 8),
+      pid: u32le(buf, off + 12),
       payload: buf.subarray(off + NLMSG_HDRLEN, off + len),
     });
     off += align4(len);
@@ -59,11 +60,11 @@ export function decodeMessages(buf: Buffer): NlMsg[] {
 export function encodeMessage(m: NlMsg): Buffer {
   const len = NLMSG_HDRLEN + m.payload.length;
   const out = Buffer.alloc(align4(len));
-  out.writeUInt32LE(len, 0);
-  out.writeUInt16LE(m.type, 4);
-  out.writeUInt16LE(m.flags, 6);
-  out.writeUInt32LE(m.seq >>> 0, 8);
-  out.writeUInt32LE(m.pid >>> 0, 12);
+  put32le(out, len, 0);
+  put16le(out, m.type, 4);
+  put16le(out, m.flags, 6);
+  put32le(out, m.seq >>> 0, 8);
+  put32le(out, m.pid >>> 0, 12);
   m.payload.copy(out, NLMSG_HDRLEN);
   return out;
 }
@@ -89,12 +90,12 @@ export function struct<T extends object>(
       const b = Buffer.alloc(size);
       for (const [name, t, off] of fields) {
         const x = Number((v as Record<string, unknown>)[name] ?? 0);
-        if (t === 'u8') b.writeUInt8(x & 0xff, off);
-        else if (t === 'u16') b.writeUInt16LE(x & 0xffff, off);
+        if (t === 'u8') b[off] = x & 0xff;
+        else if (t === 'u16') put16le(b, x & 0xffff, off);
         else if (t === 's16') b.writeInt16LE(x, off);
         else if (t === 'be16') b.writeUInt16BE(x & 0xffff, off);
-        else if (t === 'u32') b.writeUInt32LE(x >>> 0, off);
-        else b.writeInt32LE(x | 0, off);
+        else if (t === 'u32') put32le(b, x >>> 0, off);
+        else put32le(b, x | 0, off);
       }
       return b;
     },
@@ -104,12 +105,12 @@ export function struct<T extends object>(
       const o: Record<string, number> = {};
       for (const [name, t, off] of fields) {
         const at = base + off;
-        if (t === 'u8') o[name] = b.readUInt8(at);
-        else if (t === 'u16') o[name] = b.readUInt16LE(at);
+        if (t === 'u8') o[name] = b[at]!;
+        else if (t === 'u16') o[name] = u16le(b, at);
         else if (t === 's16') o[name] = b.readInt16LE(at);
         else if (t === 'be16') o[name] = b.readUInt16BE(at);
-        else if (t === 'u32') o[name] = b.readUInt32LE(at);
-        else o[name] = b.readInt32LE(at);
+        else if (t === 'u32') o[name] = u32le(b, at);
+        else o[name] = s32le(b, at);
       }
       return o as T;
     },
@@ -124,6 +125,11 @@ export interface Body<T> {
 
 export function decodeBody<T>(s: Struct<T>, payload: Buffer): Body<T> {
   return { hdr: s.decode(payload), attrs: decodeAttrs(payload, align4(s.size)) };
+}
+
+/** A message body's fixed header and its attributes, read without decoding each (see AttrList). */
+export function decodeBodyList<T>(s: Struct<T>, payload: Buffer): { hdr: T; attrs: AttrList } {
+  return { hdr: s.decode(payload), attrs: AttrList.decode(payload, align4(s.size)) };
 }
 
 export function encodeBody<T>(s: Struct<T>, body: Body<T>): Buffer {
