@@ -248,3 +248,30 @@ describe('AttrList read from raw bytes', () => {
     expect(attr.u16(1, 65535).data).toEqual(Buffer.from([0xff, 0xff]));
   });
 });
+
+describe('validateIfName', () => {
+  it('rejects exactly the names the regexp-based rule rejected', async () => {
+    const { validateIfName } = await import('./link.js');
+    const ref = (n: string) =>
+      n.length > 0 && Buffer.byteLength(n) < 16 && n !== '.' && n !== '..' && !/[/:\s]/.test(n);
+    const specials = [
+      0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0x2f, 0x3a, 0x85, 0xa0, 0x1680, 0x2000, 0x200a, 0x200b,
+    ];
+    const more = [0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff, 0x41, 0x2e, 0xe9];
+    for (const c of [...specials, ...more]) {
+      for (const n of [
+        `a${String.fromCharCode(c)}b`,
+        String.fromCharCode(c),
+        `eth${String.fromCharCode(c)}`,
+      ]) {
+        let ok = true;
+        try {
+          validateIfName(n);
+        } catch {
+          ok = false;
+        }
+        expect([c, n, ok]).toEqual([c, n, ref(n)]);
+      }
+    }
+  });
+});

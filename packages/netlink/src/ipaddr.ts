@@ -139,7 +139,7 @@ export function parseCidr(text: string): Cidr {
   let prefix = max;
   if (slash >= 0) {
     const p = text.slice(slash + 1);
-    if (!/^\d{1,3}$/.test(p) || Number(p) > max)
+    if (p.length < 1 || p.length > 3 || [...p].some((c) => c < '0' || c > '9') || Number(p) > max)
       throw new Error(`invalid CIDR "${text}": bad prefix length "${p}"`);
     prefix = Number(p);
   }

@@ -84,6 +84,19 @@ export type LinkSpec =
 
 const IFNAMSIZ = 16;
 
+/** /[/:\s]/.test(name), as a loop (no regexp compiled in every plugin process). */
+function hasSlashColonOrSpace(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0x2f || c === 0x3a || c === 0x20 || (c >= 0x09 && c <= 0x0d)) return true;
+    if (c < 0xa0) continue;
+    // The rest of JavaScript's \s: Unicode spaces and the BOM.
+    if (c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029) return true;
+    if (c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff) return true;
+  }
+  return false;
+}
+
 /** Interface names the kernel accepts (dev_valid_name): 1–15 bytes, no '/', ':' or space, not '.' or '..'. */
 export function validateIfName(name: string, key = 'name'): void {
   if (
@@ -92,7 +105,7 @@ export function validateIfName(name: string, key = 'name'): void {
     Buffer.byteLength(name) >= IFNAMSIZ ||
     name === '.' ||
     name === '..' ||
-    /[/:\s]/.test(name)
+    hasSlashColonOrSpace(name)
   ) {
     throw new NetlinkError(`invalid interface ${key} "${String(name)}"`, 22);
   }

@@ -14,7 +14,8 @@ export function sysctlPath(key: string): string {
   const slash = key.indexOf('/');
   let rel = key;
   if (dot !== -1 && (slash === -1 || dot < slash)) {
-    rel = key.replace(/[./]/g, (c) => (c === '.' ? '/' : '.'));
+    rel = '';
+    for (const c of key) rel += c === '.' ? '/' : c === '/' ? '.' : c;
   }
   const parts = rel.split('/');
   if (rel.startsWith('/') || parts.some((p) => p === '..' || p === '.' || p === '') || rel.includes('\0')) {

@@ -4,6 +4,7 @@ import { goJSONParse } from './gojson.js';
 import { getKey, goStringify, goTypeName, isPlainObject } from './json.js';
 import { parseResult } from './result.js';
 import type { DNS, Result } from './types.js';
+import { hasSlashColonOrGoSpace, isCniName } from './chars.js';
 
 /** The common keys of a plugin configuration; `raw` is the whole parsed object. */
 export interface NetConf {
@@ -125,19 +126,17 @@ export function parseNetConf(stdin: Buffer | string): NetConf {
   return conf;
 }
 
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-
 /** Go's utils.ValidateContainerID: empty → 3, bad characters → 4 (details: the ID). */
 export function validateContainerID(id: string): void {
   if (id === '') throw new CniError(ErrCode.UnknownContainer, 'missing containerID');
-  if (!NAME_RE.test(id))
+  if (!isCniName(id))
     throw new CniError(ErrCode.InvalidEnvironmentVariables, 'invalid characters in containerID', id);
 }
 
 /** Go's utils.ValidateNetworkName: code 7. */
 export function validateNetworkName(name: string): void {
   if (name === '') throw new CniError(ErrCode.InvalidNetworkConfig, 'missing network name:');
-  if (!NAME_RE.test(name)) {
+  if (!isCniName(name)) {
     throw new CniError(ErrCode.InvalidNetworkConfig, 'invalid characters found in network name', name);
   }
 }
@@ -156,7 +155,7 @@ export function validateInterfaceName(ifName: string): void {
   if (ifName === '.' || ifName === '..') {
     throw new CniError(ErrCode.InvalidEnvironmentVariables, 'interface name is . or ..');
   }
-  if (/[/:\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/u.test(ifName)) {
+  if (hasSlashColonOrGoSpace(ifName)) {
     throw new CniError(
       ErrCode.InvalidEnvironmentVariables,
       'interface name contains / or : or whitespace characters',

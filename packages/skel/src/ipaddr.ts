@@ -1,5 +1,6 @@
 // Minimal IP parsing/formatting with Go net.IP semantics, enough to validate and normalise the
 // addresses carried in results (lower-case, compressed IPv6; IPv4-mapped IPv6 printed as IPv4).
+import { isDecimal, isHex } from './chars.js';
 
 function parse4(s: string): number[] | undefined {
   const parts = s.split('.');
@@ -7,7 +8,7 @@ function parse4(s: string): number[] | undefined {
   const out: number[] = [];
   for (const p of parts) {
     // Go rejects empty parts, non-digits, leading zeros and values above 255.
-    if (!/^[0-9]{1,3}$/.test(p) || (p.length > 1 && p[0] === '0')) return undefined;
+    if (!isDecimal(p, 3) || (p.length > 1 && p[0] === '0')) return undefined;
     const n = Number(p);
     if (n > 255) return undefined;
     out.push(n);
@@ -33,7 +34,7 @@ function parse6(s: string): number[] | undefined {
     if (part === '') return [];
     const out: number[] = [];
     for (const g of part.split(':')) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
+      if (!isHex(g, 4)) return undefined;
       out.push(Number.parseInt(g, 16));
     }
     return out;
@@ -108,7 +109,7 @@ export function parseCIDR(s: string): ParsedIP | undefined {
   if (slash < 0) return undefined;
   const addr = s.slice(0, slash);
   const pfx = s.slice(slash + 1);
-  if (!/^[0-9]{1,3}$/.test(pfx) || (pfx.length > 1 && pfx[0] === '0')) return undefined;
+  if (!isDecimal(pfx, 3) || (pfx.length > 1 && pfx[0] === '0')) return undefined;
   const len = Number(pfx);
   const v4 = parse4(addr);
   if (v4) {

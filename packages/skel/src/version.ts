@@ -1,4 +1,5 @@
 import { CniError, ErrCode } from './errors.js';
+import { isSignedDecimal } from './chars.js';
 
 /** Every spec version, oldest first. */
 export const SPEC_VERSIONS = ['0.1.0', '0.2.0', '0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
@@ -14,7 +15,7 @@ export function versionsFrom(min: string): string[] {
 
 function atoi(part: string, which: string): number {
   // Go's strconv.Atoi: optional sign, decimal digits.
-  if (!/^[+-]?[0-9]+$/.test(part)) {
+  if (!isSignedDecimal(part)) {
     throw new CniError(
       ErrCode.DecodingFailure,
       `failed to convert ${which} version part ${JSON.stringify(part)}: strconv.Atoi: parsing ${JSON.stringify(part)}: invalid syntax`,
