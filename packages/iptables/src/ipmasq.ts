@@ -1,5 +1,6 @@
 // IP masquerading for bridge and ptp (the reference's pkg/ip ipmasq), in both backends.
 import type { NetNS } from '@cni/ns';
+import { nftTableExists } from '@cni/netlink';
 import { type Backend, supportsIPTables, supportsNFTables, withBackend } from './detect.js';
 import { formatChainName, formatComment, formatHashWithPrefix } from './hash.js';
 import { type IPFamily, IPTables, jumpTarget, ruleComment } from './iptables.js';
@@ -165,12 +166,16 @@ function deleteNFT(nft: Nft, pick: () => { handle: number }[]): void {
 }
 
 function teardownNFT(a: IPMasqArgs): void {
+  // Without the table there is nothing to delete: one netlink request says so, and libnftables
+  // (or the nft binary) is not loaded for it.
+  if (nftTableExists(a.ns, 'inet', IPMASQ_TABLE) === false) return;
   const nft = new Nft({ ns: a.ns });
   const hash = ipMasqInstanceHash(a.network, a.ifname, a.containerID);
   deleteNFT(nft, () => findRules(nft, hash));
 }
 
 function gcNFT(network: string, valid: readonly GCAttachment[], ns?: NetNS): void {
+  if (nftTableExists(ns, 'inet', IPMASQ_TABLE) === false) return;
   const nft = new Nft({ ns });
   const keep = new Set(valid.map((v) => ipMasqComment(network, v.ifname, v.containerID)));
   deleteNFT(nft, () => findRules(nft, hashForNetwork(network)).filter((r) => !keep.has(r.comment ?? '')));

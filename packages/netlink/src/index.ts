@@ -48,6 +48,7 @@ export type { NextHop, Route, RouteMode } from './route.js';
 export { DEFAULT_TIMEOUT_MS, NlSocket, type SocketOptions } from './socket.js';
 export type { BridgePortOptions } from './bridge.js';
 export { conntrackDeleteByDstPort } from './conntrack.js';
+export { NFT_FAMILY, type NftFamily, nftTableExists } from './nftables.js';
 export type { Neigh } from './neigh.js';
 export type { Rule } from './rule.js';
 export type { MirredRedirectOptions, Qdisc, TbfOptions } from './tc.js';

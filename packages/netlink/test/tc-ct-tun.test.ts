@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { destroyNetNS, makeNetNS, type TestNetNS } from '@cni-internal/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { conntrackDeleteByDstPort, isExists, isNotFound, Netlink, tuntapCreate } from '../src/index.js';
+import { conntrackDeleteByDstPort, isExists, isNotFound, Netlink, nftTableExists, tuntapCreate } from '../src/index.js';
 import { ipJson } from './helpers.js';
 
 function catchErr(f: () => unknown): unknown {
@@ -192,5 +192,25 @@ describe('tun/tap', () => {
     expect(() => tuntapCreate(t.ns, { name: 'a/b', mode: 'tap', persist: true })).toThrow(
       /invalid interface name "a\/b"/,
     );
+  });
+});
+
+describe('nftTableExists', () => {
+  let t: TestNetNS;
+  beforeEach(() => {
+    t = makeNetNS('nlnft');
+  });
+  afterEach(() => {
+    destroyNetNS(t);
+  });
+
+  it('answers from one netlink request whether a table exists, per family', () => {
+    expect(nftTableExists(t.ns, 'inet', 'cni_test_t')).toBe(false);
+    inNs(t, 'nft', 'add', 'table', 'inet', 'cni_test_t');
+    expect(nftTableExists(t.ns, 'inet', 'cni_test_t')).toBe(true);
+    expect(nftTableExists(t.ns, 'ip', 'cni_test_t')).toBe(false);
+    expect(nftTableExists(t.ns, 'inet', 'cni_test_other')).toBe(false);
+    inNs(t, 'nft', 'delete', 'table', 'inet', 'cni_test_t');
+    expect(nftTableExists(t.ns, 'inet', 'cni_test_t')).toBe(false);
   });
 });

@@ -3,6 +3,7 @@
 // record chain `attachments_<hash of the network name>` (never jumped to) with one `return` rule
 // per attachment, commented with the container ID.
 import { Nft, NftError, nftQuote, sha256Hex } from '@cni/iptables';
+import { nftTableExists } from '@cni/netlink';
 import type { NetNS } from '@cni/ns';
 import type { PortMapConf } from './config.js';
 import { mappingTarget } from './iptables.js';
@@ -119,6 +120,8 @@ export function forwardPortsNFT(conf: PortMapConf, containerNet: string, ns?: Ne
 export function unforwardPortsNFT(conf: PortMapConf, ns?: NetNS): void {
   const nft = new Nft({ ns });
   for (const ipX of ['ip', 'ip6'] as const) {
+    // A family without the table has nothing to delete (one netlink request, no libnftables).
+    if (nftTableExists(ns, ipX, NFT_TABLE) === false) continue;
     retry(() => {
       const cmds = deleteCommands(nft, ipX, conf.containerID, conf.name);
       if (cmds.length > 0) nft.run(`${cmds.join('\n')}\n`);
