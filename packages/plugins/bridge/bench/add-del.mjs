@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // bridge + host-local ADD and DEL, ours (dist/cni/bin, host-local in process) next to the Go
 // plugins (/usr/lib/cni, host-local exec'd), measured in one run, alternating, in throwaway
-// namespaces. Also `node -e 0`, to show what each of our processes costs above a bare Node.
+// namespaces. Also `node -e 0`, to show what each of our processes costs above a bare Node, and
+// each implementation's VERSION (a start that does no network work), to separate what a verb
+// costs both implementations alike (the kernel's work: creating and deleting a veth pair, the
+// IPAM files) from the cost of our own code.
 //   pnpm build && node packages/plugins/bridge/bench/add-del.mjs [runs]   (root)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -69,7 +72,18 @@ if (!process.env.CNI_BENCH_INSIDE) {
     spawnSync(process.execPath, ['-e', '0'], { env: baseEnv });
     return Number(process.hrtime.bigint() - t0) / 1e6;
   };
-  const t = { oursAdd: [], oursDel: [], goAdd: [], goDel: [], node: [] };
+  const version = (dir) => {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(join(dir, 'bridge'), [], {
+      input: '{"cniVersion":"1.0.0"}',
+      encoding: 'utf8',
+      env: { ...baseEnv, CNI_COMMAND: 'VERSION' },
+    });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (r.status !== 0) throw new Error(`VERSION in ${dir}: exit ${r.status}: ${r.stdout}${r.stderr}`);
+    return ms;
+  };
+  const t = { oursAdd: [], oursDel: [], goAdd: [], goDel: [], node: [], oursVersion: [], goVersion: [] };
   try {
     // one warm-up round each (page cache), not counted
     run(OURS, 'ADD', 'ts', 'eth0');
@@ -82,6 +96,8 @@ if (!process.env.CNI_BENCH_INSIDE) {
       t.oursDel.push(run(OURS, 'DEL', 'ts', 'eth0'));
       t.goDel.push(run(GO, 'DEL', 'go', 'eth1'));
       t.node.push(bare());
+      t.oursVersion.push(version(OURS));
+      t.goVersion.push(version(GO));
     }
   } finally {
     execFileSync('ip', ['netns', 'del', cont]);
@@ -98,7 +114,17 @@ if (!process.env.CNI_BENCH_INSIDE) {
     `ADD+DEL          ${f(m.oursAdd + m.oursDel)} ${f(m.goAdd + m.goDel)}   ${((m.oursAdd + m.oursDel) / (m.goAdd + m.goDel)).toFixed(2)}x`,
   );
   console.log(`node -e 0        ${f(m.node)}`);
+  console.log(`VERSION          ${f(m.oursVersion)} ${f(m.goVersion)}   (a start without network work)`);
   console.log(
     `ours above bare node: ADD ${f(m.oursAdd - m.node)}, DEL ${f(m.oursDel - m.node)} (one process per verb: host-local runs in process)`,
+  );
+  // What the verb itself costs Go beyond starting: the kernel's work and Go's code. Ours above a
+  // bare Node, less that, is what our code costs beyond the same kernel work.
+  const goWork = { add: m.goAdd - m.goVersion, del: m.goDel - m.goVersion };
+  console.log(
+    `Go above its VERSION: ADD ${f(goWork.add)}, DEL ${f(goWork.del)} (the kernel's work and Go's code)`,
+  );
+  console.log(
+    `our own work per process (ours above bare node - Go above its VERSION): ADD ${f(m.oursAdd - m.node - goWork.add)}, DEL ${f(m.oursDel - m.node - goWork.del)}`,
   );
 }
