@@ -42,11 +42,15 @@ export interface SetupVethOptions {
    * set up; ConfigureIface or the caller brings the container side up).
    */
   contUp?: boolean;
+  /** An open Netlink in `hostNs` to use (it stays open); one is opened and closed otherwise. */
+  hostNetlink?: Netlink;
 }
 
 export interface VethPair {
   hostVeth: LinkInterface;
   contVeth: LinkInterface;
+  /** The host end as read after it was set up. */
+  hostLink: Link;
 }
 
 /**
@@ -58,7 +62,7 @@ export interface VethPair {
 export function setupVeth(opts: SetupVethOptions): VethPair {
   const { containerNs, hostNs, contVethName } = opts;
   const cont = Netlink.open(containerNs);
-  const host = Netlink.open(hostNs);
+  const host = opts.hostNetlink ?? Netlink.open(hostNs);
   try {
     let hostName = '';
     let created: Link | undefined;
@@ -105,10 +109,10 @@ export function setupVeth(opts: SetupVethOptions): VethPair {
         cause: err,
       });
     }
-    return { hostVeth: toInterface(hostLink), contVeth: toInterface(created) };
+    return { hostVeth: toInterface(hostLink), contVeth: toInterface(created), hostLink };
   } finally {
     cont.close();
-    host.close();
+    if (host !== opts.hostNetlink) host.close();
   }
 }
 

@@ -12,7 +12,7 @@ import { IPMASQ_TABLE, setupIPMasq, teardownIPMasq } from '../src/index.js';
 describe('ipMasq teardown without the nftables table', () => {
   let dir: string;
   let log: string;
-  let saved: { path?: string; noLib?: string };
+  let saved: { path?: string | undefined; noLib?: string | undefined };
   let t: TestNetNS | undefined;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'mq-nft-'));

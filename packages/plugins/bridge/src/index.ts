@@ -76,24 +76,35 @@ function trySysctl(ns: NetNS | undefined, key: string, value: string): void {
 /** Step 1: the bridge exists, is a bridge, is up, does not take router advertisements. */
 export function ensureBridge(nl: Netlink, conf: BridgeConf): Link {
   const vlanFiltering = needsVlanFiltering(conf);
-  try {
-    nl.linkAdd({
-      kind: 'bridge',
-      name: conf.bridge,
-      ...(conf.mtu > 0 ? { mtu: conf.mtu } : {}),
-      ...(vlanFiltering ? { vlanFiltering: true } : {}),
-    });
-  } catch (e) {
-    if (!isExists(e)) throw internal(`could not add ${JSON.stringify(conf.bridge)}`, e);
-  }
-  let br: Link;
+  // Looked up first: after the first container the bridge exists, and one request answers
+  // (the reference adds, gets EEXIST, then looks up). Created when missing; a concurrent ADD
+  // that creates it first is an EEXIST, then the lookup again.
+  let br: Link | undefined;
   try {
     br = nl.linkByName(conf.bridge);
   } catch (e) {
-    throw internal(`could not lookup ${JSON.stringify(conf.bridge)}`, e);
+    if (!isNotFound(e)) throw internal(`could not lookup ${JSON.stringify(conf.bridge)}`, e);
+  }
+  if (br === undefined) {
+    try {
+      nl.linkAdd({
+        kind: 'bridge',
+        name: conf.bridge,
+        ...(conf.mtu > 0 ? { mtu: conf.mtu } : {}),
+        ...(vlanFiltering ? { vlanFiltering: true } : {}),
+      });
+    } catch (e) {
+      if (!isExists(e)) throw internal(`could not add ${JSON.stringify(conf.bridge)}`, e);
+    }
+    try {
+      br = nl.linkByName(conf.bridge);
+    } catch (e) {
+      throw internal(`could not lookup ${JSON.stringify(conf.bridge)}`, e);
+    }
   }
   if (br.kind !== 'bridge')
     throw new CniError(ErrCode.Internal, `${JSON.stringify(conf.bridge)} already exists but is not a bridge`);
+  let changed = false;
   // An existing bridge without VLAN filtering gets it turned on: "vlan"/"vlanTrunk" need it.
   if (vlanFiltering && br.info?.bridgeVlanFiltering !== true) {
     try {
@@ -101,9 +112,12 @@ export function ensureBridge(nl: Netlink, conf: BridgeConf): Link {
     } catch (e) {
       throw internal(`could not enable VLAN filtering on ${JSON.stringify(conf.bridge)}`, e);
     }
-    br = nl.linkByIndex(br.index);
+    changed = true;
   }
-  if (conf.promiscMode && !br.promisc) nl.linkSetPromisc(br.index, true);
+  if (conf.promiscMode && !br.promisc) {
+    nl.linkSetPromisc(br.index, true);
+    changed = true;
+  }
   trySysctl(undefined, `net/ipv6/conf/${conf.bridge}/accept_ra`, '0');
   if (!br.up) {
     try {
@@ -111,8 +125,10 @@ export function ensureBridge(nl: Netlink, conf: BridgeConf): Link {
     } catch (e) {
       throw internal(`could not set ${JSON.stringify(conf.bridge)} up`, e);
     }
+    changed = true;
   }
-  return nl.linkByIndex(br.index);
+  // Read again only what changed (the result carries the bridge's MAC and state).
+  return changed ? nl.linkByIndex(br.index) : br;
 }
 
 /**
@@ -256,13 +272,14 @@ function ensureVlanInterface(nl: Netlink, br: Link, conf: BridgeConf, hostNs: Ne
   return nl.linkByName(name);
 }
 
-/** Step 9: the host veth must reach oper state `up` (the bridge port is forwarding). */
-function waitPortUp(nl: Netlink, index: number): void {
+/** Step 9: the host veth must reach oper state `up` (the bridge port is forwarding); returns it. */
+function waitPortUp(nl: Netlink, index: number): Link {
   let state = 'unknown';
   for (const d of PORT_WAIT_DELAYS) {
     if (d > 0) sleepSync(d);
-    state = nl.linkByIndex(index).operState;
-    if (state === 'up') return;
+    const l = nl.linkByIndex(index);
+    state = l.operState;
+    if (state === 'up') return l;
   }
   throw new CniError(ErrCode.Internal, `bridge port in error state: ${state}`);
 }
@@ -283,6 +300,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
       pair = setupVeth({
         containerNs: contNs,
         hostNs,
+        hostNetlink: nl,
         contVethName: args.ifName,
         ...(conf.mtu > 0 ? { mtu: conf.mtu } : {}),
         ...(conf.mac ? { contVethMac: conf.mac } : {}),
@@ -302,7 +320,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
     });
     trySysctl(undefined, `net/ipv6/conf/${pair.hostVeth.name}/accept_ra`, '0');
     // 3. the port: master, hairpin, isolation, VLANs
-    const hostLink = nl.linkByName(pair.hostVeth.name);
+    const hostLink = pair.hostLink; // as read after it was set up (the sysctl above changes no link attribute)
     attachPort(nl, hostLink, br, conf, conf.vlan, conf.vlanTrunk);
     const brInterface: Interface = { name: br.name, mac: br.mac };
     const hostInterface: Interface = { name: hostLink.name, mac: hostLink.mac };
@@ -387,10 +405,10 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
       }
     }
     // 9. the port must forward before the container uses it
-    if (!conf.disableContainerInterface) waitPortUp(nl, hostLink.index);
-    // 10. MACs can change once the bridge has ports and addresses
+    const port = conf.disableContainerInterface ? undefined : waitPortUp(nl, hostLink.index);
+    // 10. MACs can change once the bridge has ports and addresses (the port just read is current)
     brInterface.mac = nl.linkByIndex(br.index).mac;
-    hostInterface.mac = nl.linkByIndex(hostLink.index).mac;
+    hostInterface.mac = (port ?? nl.linkByIndex(hostLink.index)).mac;
     if (!isEmptyDNS(conf.dns)) result.dns = conf.dns as NonNullable<BridgeConf['dns']>;
     return result;
   } catch (e) {
