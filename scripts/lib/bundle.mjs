@@ -41,6 +41,12 @@ export const MIN_NODE = '20.19.0';
 export const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
 export const WRAP_TAIL = '\n});\n';
 
+/**
+ * Types whose code caches are also trained on real runs when the build runs as root: one cache
+ * for ADD and one for DEL (<type>.cjs.ADD.cache, <type>.cjs.DEL.cache) beside the general one.
+ */
+const REAL_TRAINING = new Set(['bridge', 'ptp']);
+
 function entrySource() {
   // Kept free of modern syntax so that an old Node reaches the version check. The plugin's
   // bundle is compiled through vm.Script with V8's code cache (<type>.cjs.cache, written by
@@ -78,7 +84,15 @@ function run() {
   var vm = require('vm');
   var cacheFile = file + '.cache';
   var cached;
-  try { cached = fs.readFileSync(cacheFile); } catch (e) { cached = undefined; }
+  // Types trained on real runs have a cache per verb for ADD and DEL (<type>.cjs.ADD.cache):
+  // each holds the code of its verb and not the other's.
+  var command = process.env.CNI_COMMAND;
+  if (verb && (command === 'ADD' || command === 'DEL') && ${JSON.stringify([...REAL_TRAINING])}.indexOf(type) >= 0) {
+    try { cached = fs.readFileSync(file + '.' + command + '.cache'); } catch (e) { cached = undefined; }
+  }
+  if (cached === undefined) {
+    try { cached = fs.readFileSync(cacheFile); } catch (e) { cached = undefined; }
+  }
   // koffi's native module as staged beside (loaded by @cni/ns with process.dlopen, no resolution)
   globalThis.__cniTsKoffiNative = path.join(__dirname, 'node_modules', 'koffi', 'build', 'koffi', process.platform + '_' + process.arch, 'koffi.node');
   // The bundle is stored already inside Module.wrap's wrapper (see WRAP_HEAD): no copy of it is
@@ -87,8 +101,9 @@ function run() {
   var script = new vm.Script(source, { filename: file, cachedData: cached });
   var mod = { exports: {} };
   script.runInThisContext()(mod.exports, require, mod, file, __dirname);
-  if (process.env.CNI_TS_WRITE_CODE_CACHE === cacheFile) {
-    mod.exports.train(type).then(function () { fs.writeFileSync(cacheFile, script.createCachedData()); });
+  var writeTo = process.env.CNI_TS_WRITE_CODE_CACHE;
+  if (writeTo && (writeTo === cacheFile || writeTo === file + '.ADD.cache' || writeTo === file + '.DEL.cache')) {
+    mod.exports.train(type).then(function () { fs.writeFileSync(writeTo, script.createCachedData()); });
   } else {
     // Once the verb's output is written (synchronously), exit at once: Node's environment and
     // heap teardown is skipped (~2 ms); process.exitCode stands.
@@ -131,9 +146,6 @@ export function bundleTypes(type, allTypes) {
   return [type];
 }
 
-/** Types whose code cache is trained on a real ADD, CHECK and DEL when the build runs as root. */
-const REAL_TRAINING = new Set(['bridge', 'ptp']);
-
 function dispatchSource(plugins) {
   const loaders = plugins
     .map((p) => `  ${JSON.stringify(p.type)}: () => import(${JSON.stringify(p.name)}).then((m) => m.plugin),`)
@@ -160,10 +172,10 @@ export async function main(type) {
 /**
  * Build-time warm-up for the code cache: VERSION and a bad ADD of the plugin and of host-local,
  * the usual in-process delegate. Other delegates stay out of the cache (it is deserialized
- * whole at every start); they compile on use. With CNI_TS_TRAIN_NETNS (the build runs the
- * trainer inside a throwaway namespace, see writeCodeCache), a real ADD, CHECK and DEL of
- * ${JSON.stringify([...REAL_TRAINING])} with host-local in process: the code they run is then in the cache
- * rather than compiled at every start.
+ * whole at every start); they compile on use. With CNI_TS_TRAIN_NETNS and CNI_TS_TRAIN_VERB
+ * (the build runs the trainer inside a throwaway namespace, see writeCodeCache), then a real ADD
+ * or DEL of ${JSON.stringify([...REAL_TRAINING])} with host-local in process: the code of that verb is
+ * then in its cache rather than compiled at every start.
  */
 export async function train(type) {
   for (const t of new Set([type, 'host-local'])) {
@@ -177,7 +189,8 @@ export async function train(type) {
     );
   }
   const netns = process.env.CNI_TS_TRAIN_NETNS;
-  if (!netns || !${JSON.stringify([...REAL_TRAINING])}.includes(type)) return;
+  const command = process.env.CNI_TS_TRAIN_VERB;
+  if (!netns || !command || !${JSON.stringify([...REAL_TRAINING])}.includes(type)) return;
   for (const [t, l] of Object.entries(loaders)) registerInProcessPlugin(t, l);
   const def = await loaders[type]();
   const conf = {
@@ -187,22 +200,17 @@ export async function train(type) {
     ...(type === 'bridge' ? { bridge: 'cnitrain0', isGateway: true } : {}),
     ipam: { type: 'host-local', subnet: '10.255.254.0/24', dataDir: process.env.CNI_TS_TRAIN_DATA },
   };
+  // As in a real run, the plugin's env is also process.env (delegation reads CNI_PATH there).
   const env = {
+    CNI_COMMAND: command,
     CNI_CONTAINERID: 'cni-ts-train',
     CNI_NETNS: netns,
     CNI_IFNAME: 'eth0',
     CNI_PATH: process.env.CNI_TS_TRAIN_PATH,
   };
-  let prev;
-  for (const command of ['ADD', 'CHECK', 'DEL']) {
-    const stdin = command === 'ADD' ? conf : { ...conf, prevResult: prev };
-    // As in a real run, the plugin's env is also process.env (delegation reads CNI_PATH there).
-    const e = { ...env, CNI_COMMAND: command };
-    Object.assign(process.env, e);
-    const out = await runPlugin(def, e, Buffer.from(JSON.stringify(stdin)));
-    if (out.exitCode !== 0) throw new Error('training ' + type + ' ' + command + ': ' + out.stdout + out.stderr);
-    if (command === 'ADD') prev = JSON.parse(out.stdout);
-  }
+  Object.assign(process.env, env);
+  const out = await runPlugin(def, env, Buffer.from(JSON.stringify(conf)));
+  if (out.exitCode !== 0) throw new Error('training ' + type + ' ' + command + ': ' + out.stdout + out.stderr);
 }
 `;
 }
@@ -284,11 +292,11 @@ export async function buildBundle({ out, plugins, minify = true }) {
  * Write cni-ts/<type>.cjs.cache for each plugin: V8's code cache for its bundle, made by this
  * Node after a warm-up run. Only for bundles run by this same Node (dist/cni/bin); release
  * tarballs go without (the cache is not reproducible and another Node would reject it). As root,
- * bridge and ptp warm up on a real ADD, CHECK and DEL in throwaway namespaces: the code of a
- * verb is then deserialized instead of compiled at each start (~6 ms less per bridge ADD here).
+ * bridge and ptp also get an ADD and a DEL cache, each warmed up on a real run of that verb in
+ * two throwaway namespaces: its code is then deserialized instead of compiled at each start.
  */
 export async function writeCodeCache(lib, types, node = process.execPath) {
-  const spawnTrainer = (type, cacheFile, netns) =>
+  const spawnTrainer = (type, cacheFile, netns, verb) =>
     new Promise((resolve, reject) => {
       rmSync(cacheFile, { force: true });
       const env = { PATH: process.env.PATH, CNI_TS_WRITE_CODE_CACHE: cacheFile };
@@ -299,6 +307,7 @@ export async function writeCodeCache(lib, types, node = process.execPath) {
           CNI_TS_TRAIN_NETNS: `/run/netns/${netns.cont}`,
           CNI_TS_TRAIN_DATA: netns.data,
           CNI_TS_TRAIN_PATH: dirname(lib),
+          CNI_TS_TRAIN_VERB: verb,
         });
         args.unshift('netns', 'exec', netns.host, node);
       }
@@ -317,7 +326,7 @@ export async function writeCodeCache(lib, types, node = process.execPath) {
   // A real ADD/CHECK/DEL needs root and two throwaway namespaces (the trainer runs inside the
   // "host" one: nothing touches this machine's). Without them, or if it fails, the warm-up is
   // the synthetic one.
-  const real = async (type, cacheFile) => {
+  const real = async (type) => {
     const tag = `cnits-train-${process.pid}-${type}`;
     const ns = { host: `${tag}-h`, cont: `${tag}-c`, data: mkdtempSync(join(tmpdir(), `${tag}-`)) };
     const made = [];
@@ -327,7 +336,9 @@ export async function writeCodeCache(lib, types, node = process.execPath) {
         made.push(n);
       }
       execFileSync('ip', ['-n', ns.host, 'link', 'set', 'lo', 'up'], { stdio: 'ignore' });
-      return await spawnTrainer(type, cacheFile, ns);
+      // ADD leaves the attachment in place (the namespaces go at the end); DEL then removes it.
+      await spawnTrainer(type, join(lib, `${type}.cjs.ADD.cache`), ns, 'ADD');
+      await spawnTrainer(type, join(lib, `${type}.cjs.DEL.cache`), ns, 'DEL');
     } finally {
       for (const n of made) spawnSync('ip', ['netns', 'del', n], { stdio: 'ignore' });
       rmSync(ns.data, { recursive: true, force: true });
@@ -335,10 +346,12 @@ export async function writeCodeCache(lib, types, node = process.execPath) {
   };
   const one = async (type) => {
     const cacheFile = join(lib, `${type}.cjs.cache`);
+    await spawnTrainer(type, cacheFile);
     if (REAL_TRAINING.has(type) && process.getuid?.() === 0 && process.platform === 'linux') {
       try {
-        return await real(type, cacheFile);
+        await real(type);
       } catch (err) {
+        for (const v of ['ADD', 'DEL']) rmSync(join(lib, `${type}.cjs.${v}.cache`), { force: true });
         const why = err.message
           .slice(Math.max(0, err.message.indexOf('Error:')))
           .split('\n    at ')[0]
@@ -346,7 +359,6 @@ export async function writeCodeCache(lib, types, node = process.execPath) {
         console.warn(`code cache of ${type}: no real ADD/DEL warm-up (${why}); the synthetic one is used`);
       }
     }
-    return spawnTrainer(type, cacheFile);
   };
   const queue = [...types];
   const workers = Array.from({ length: 4 }, async () => {

@@ -105,6 +105,23 @@ if (!process.env.CNI_BENCH_INSIDE) {
   }
   const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
   const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, med(v)]));
+  // This machine's speed drifts by 10-20 % within minutes, so the derived figures are medians of
+  // per-round values (each round measures every quantity within ~0.5 s), not differences of
+  // medians taken over the whole run.
+  const perRound = (fn) => med(t.node.map((_, i) => fn(i)));
+  const ratio = perRound((i) => (t.oursAdd[i] + t.oursDel[i]) / (t.goAdd[i] + t.goDel[i]));
+  const above = {
+    add: perRound((i) => t.oursAdd[i] - t.node[i]),
+    del: perRound((i) => t.oursDel[i] - t.node[i]),
+  };
+  const goWork = {
+    add: perRound((i) => t.goAdd[i] - t.goVersion[i]),
+    del: perRound((i) => t.goDel[i] - t.goVersion[i]),
+  };
+  const own = {
+    add: perRound((i) => t.oursAdd[i] - t.node[i] - (t.goAdd[i] - t.goVersion[i])),
+    del: perRound((i) => t.oursDel[i] - t.node[i] - (t.goDel[i] - t.goVersion[i])),
+  };
   const f = (x) => `${x.toFixed(1).padStart(7)} ms`;
   console.log(`bridge + host-local, median of ${runs} runs (Node ${process.version})`);
   console.log(`                      ours        Go     ours/Go`);
@@ -115,16 +132,16 @@ if (!process.env.CNI_BENCH_INSIDE) {
   );
   console.log(`node -e 0        ${f(m.node)}`);
   console.log(`VERSION          ${f(m.oursVersion)} ${f(m.goVersion)}   (a start without network work)`);
+  console.log(`per round (median): ADD+DEL ours/Go ${ratio.toFixed(2)}x`);
   console.log(
-    `ours above bare node: ADD ${f(m.oursAdd - m.node)}, DEL ${f(m.oursDel - m.node)} (one process per verb: host-local runs in process)`,
+    `  ours above bare node: ADD ${f(above.add)}, DEL ${f(above.del)} (one process per verb: host-local runs in process)`,
   );
   // What the verb itself costs Go beyond starting: the kernel's work and Go's code. Ours above a
   // bare Node, less that, is what our code costs beyond the same kernel work.
-  const goWork = { add: m.goAdd - m.goVersion, del: m.goDel - m.goVersion };
   console.log(
-    `Go above its VERSION: ADD ${f(goWork.add)}, DEL ${f(goWork.del)} (the kernel's work and Go's code)`,
+    `  Go above its VERSION: ADD ${f(goWork.add)}, DEL ${f(goWork.del)} (the kernel's work and Go's code)`,
   );
   console.log(
-    `our own work per process (ours above bare node - Go above its VERSION): ADD ${f(m.oursAdd - m.node - goWork.add)}, DEL ${f(m.oursDel - m.node - goWork.del)}`,
+    `  our own work (ours above bare node - Go above its VERSION): ADD ${f(own.add)}, DEL ${f(own.del)}`,
   );
 }
