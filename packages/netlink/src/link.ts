@@ -91,7 +91,8 @@ function hasSlashColonOrSpace(name: string): boolean {
     if (c === 0x2f || c === 0x3a || c === 0x20 || (c >= 0x09 && c <= 0x0d)) return true;
     if (c < 0xa0) continue;
     // The rest of JavaScript's \s: Unicode spaces and the BOM.
-    if (c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029) return true;
+    if (c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029)
+      return true;
     if (c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff) return true;
   }
   return false;

@@ -1,7 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { destroyNetNS, makeNetNS, type TestNetNS } from '@cni-internal/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { conntrackDeleteByDstPort, isExists, isNotFound, Netlink, nftTableExists, tuntapCreate } from '../src/index.js';
+import {
+  conntrackDeleteByDstPort,
+  isExists,
+  isNotFound,
+  Netlink,
+  nftTableExists,
+  tuntapCreate,
+} from '../src/index.js';
 import { ipJson } from './helpers.js';
 
 function catchErr(f: () => unknown): unknown {
