@@ -1,8 +1,10 @@
 // IP and CIDR arithmetic for IPv4 and IPv6, with the semantics of the Go reference's
 // `pkg/ip` and `net` packages: addresses are values (family + 32/128-bit integer), parsing
 // is as strict as Go's net.ParseIP / net.ParseCIDR, and text is canonical (RFC 5952 for
-// IPv6). Parsing and printing are written out here rather than taken from ipaddr.js, whose
-// module set-up cost every plugin process ~0.5 ms.
+// IPv6). IPv6 is parsed here and printed by @cni/netlink's ipv6Text, not by ipaddr.js, whose
+// module set-up cost every plugin process ~0.5 ms; dotted quads are checked by its isIPv4.
+
+import { ipv6Text, isIPv4 } from '@cni/netlink';
 
 export type IPFamily = 4 | 6;
 
@@ -23,28 +25,12 @@ export function familyBits(family: IPFamily): number {
   return family === 4 ? 32 : 128;
 }
 
-/** A dotted quad as Go reads it: four decimal parts of 0-255, no leading zeros. */
+/** A dotted quad as Go reads it: four decimal parts of 0-255, no leading zeros (node:net's rule). */
 function parseV4Value(text: string): bigint | undefined {
-  const n = text.length;
+  if (!isIPv4(text)) return undefined;
   let v = 0;
-  let parts = 0;
-  let part = 0;
-  let digits = 0;
-  let leadingZero = false;
-  for (let i = 0; i <= n; i++) {
-    const c = i < n ? text.charCodeAt(i) : 0x2e; // a '.' after the end closes the last part
-    if (c === 0x2e) {
-      if (digits === 0 || part > 255 || (leadingZero && digits > 1) || ++parts > 4) return undefined;
-      v = v * 256 + part;
-      part = 0;
-      digits = 0;
-    } else if (c >= 0x30 && c <= 0x39) {
-      if (digits === 0) leadingZero = c === 0x30;
-      if (++digits > 3) return undefined;
-      part = part * 10 + (c - 0x30);
-    } else return undefined;
-  }
-  return parts === 4 ? BigInt(v) : undefined;
+  for (const p of text.split('.')) v = v * 256 + Number(p);
+  return BigInt(v);
 }
 
 /** Hex groups separated by ':' (1-4 digits each), or undefined. '' gives no groups. */
@@ -193,32 +179,14 @@ export function formatIP(ip: IP): string {
     const v = Number(ip.value);
     return `${(v >>> 24) & 255}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
   }
-  // RFC 5952: lower-case hex, leading zeros dropped, the longest run of two or more zero
-  // groups (the first of equal runs) written as '::'.
+  // RFC 5952, as Go prints it (a value in ::ffff:0:0/96 stays in hex here: family 6 was asked).
   const g: number[] = new Array(8);
   let v = ip.value;
   for (let i = 7; i >= 0; i--) {
     g[i] = Number(v & 0xffffn);
     v >>= 16n;
   }
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  return ipv6Text(g);
 }
 
 /** `ip/prefix` text, keeping the address as it is (host bits included). */

@@ -40,7 +40,7 @@ export {
   tcmsg,
 } from './codec/message.js';
 export { isExists, isNotFound, NetlinkError } from './errors.js';
-export { isIP, isIPv4, isIPv6 } from './ipaddr.js';
+export { ipv6Text, isIP, isIPv4, isIPv6 } from './ipaddr.js';
 export type { IpvlanMode, Link, LinkInfo, LinkSpec, MacvlanMode, OperState } from './link.js';
 export { validateIfName } from './link.js';
 export { Netlink } from './netlink.js';

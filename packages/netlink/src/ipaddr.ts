@@ -103,8 +103,16 @@ export function bytesToIp(b: Buffer | Uint8Array): string {
   // IPv4-mapped
   if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff)
     return `::ffff:${buf[12]}.${buf[13]}.${buf[14]}.${buf[15]}`;
+  return ipv6Text(g);
+}
+
+/**
+ * RFC 5952 text of eight 16-bit groups, as Go prints IPv6: lower-case hex without leading zeros,
+ * the longest run of two or more zero groups (the first of equal runs) written as '::'.
+ */
+export function ipv6Text(g: readonly number[]): string {
   let bestStart = -1;
-  let bestLen = 0;
+  let bestLen = 1;
   for (let i = 0; i < 8; ) {
     if (g[i] !== 0) {
       i++;
@@ -112,7 +120,7 @@ export function bytesToIp(b: Buffer | Uint8Array): string {
     }
     let j = i;
     while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
+    if (j - i > bestLen) {
       bestStart = i;
       bestLen = j - i;
     }
