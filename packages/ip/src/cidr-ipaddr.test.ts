@@ -3,6 +3,7 @@
 import * as ipaddrModule from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import { formatIP, parseIP } from './cidr.js';
+import { seededRandom } from '@cni-internal/test-kit/random';
 
 // CommonJS with `export =`: the API is the default export under Node's ESM loader.
 const ipaddr: typeof ipaddrModule =
@@ -48,11 +49,7 @@ function oldParse(text: string): { family: 4 | 6; value: bigint } | undefined {
 }
 
 describe('IPv6 text without ipaddr.js', () => {
-  let seed = 99;
-  const rnd = (n: number) => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed % n;
-  };
+  const rnd = seededRandom(99);
 
   it('parses exactly what the ipaddr.js-based parser accepted, to the same value', () => {
     const atoms = [

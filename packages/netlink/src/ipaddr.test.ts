@@ -1,5 +1,6 @@
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '@cni-internal/test-kit/random';
 import {
   broadcastBytes,
   bytesToIp,
@@ -65,11 +66,7 @@ describe('isIP', () => {
 describe('isIPv4', () => {
   it('agrees with node:net on every dotted string of digits and near misses', () => {
     // Deterministic pseudo-random strings over the characters that matter.
-    let seed = 12345;
-    const rnd = (n: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
+    const rnd = seededRandom(12345);
     const chars = '0123456789.....255a -\n';
     const tried = [
       '0.0.0.0',

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseJSONConfig } from './conf.js';
 import { CniError } from './errors.js';
 import { goJSONParse, goJSONSyntaxError } from './gojson.js';
+import { seededRandom } from '@cni-internal/test-kit/random';
 
 // Inputs and the messages the Go reference plugin (encoding/json) printed for them; null: valid.
 const CASES: [string, string | null][] = [
@@ -76,11 +77,7 @@ describe('Go encoding/json syntax error messages', () => {
   });
 
   it('the scanner accepts exactly what JSON.parse accepts (so it runs only on a failure)', () => {
-    let seed = 7;
-    const rnd = (n: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
+    const rnd = seededRandom(7);
     const atoms = [
       '{',
       '}',
