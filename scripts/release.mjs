@@ -11,6 +11,7 @@ import { buildBundle, launcherSh, MIN_NODE } from './lib/bundle.mjs';
 import { buildSea, buildSeaBundle, SEA_NODE } from './lib/sea.mjs';
 import { fetchPackage } from './lib/npm-fetch.mjs';
 import { koffiDir, stageKoffi } from './lib/koffi.mjs';
+import { buildSysNative, compilerFor } from './lib/native.mjs';
 import { PLATFORMS } from './lib/platforms.mjs';
 import { listPlugins, repoRoot } from './lib/plugins.mjs';
 
@@ -38,7 +39,7 @@ const work = join(repoRoot, 'node_modules', '.cache', 'cni-ts-release', `stage-$
 rmSync(work, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-function tarballReadme(platform, plugins) {
+function tarballReadme(platform, plugins, sysNative) {
   return `# CNI plugins (TypeScript) ${tag} — ${platform.os}/${platform.arch}
 
 Drop-in replacements for the Container Network Interface reference plugins. Unpack into your
@@ -53,7 +54,12 @@ and prints a CNI error on stdout. For nodes without Node.js use the \`-standalon
 
 Plugins: ${plugins.map((p) => p.type).join(', ')}.
 Layout: one launcher per plugin type; the code in cni-ts/ (cni.cjs, the entry, and one CommonJS bundle per type);
-koffi ${koffiVersion} for ${platform.os}/${platform.arch} in cni-ts/node_modules/koffi.
+koffi ${koffiVersion} for ${platform.os}/${platform.arch} in cni-ts/node_modules/koffi${
+    sysNative
+      ? `;
+cni-ts/cni_sys.node, the plugins' own small addon for their libc calls (koffi is the fallback)`
+      : ''
+  }.
 manifest.json lists every @cni/plugin-* package and its version.
 `;
 }
@@ -115,17 +121,21 @@ for (const platform of PLATFORMS) {
       ? undefined
       : fetchPackage(`@koromix/koffi-${platform.koffiPkg}@${koffiVersion}`);
   stageKoffi(join(stage, 'cni-ts'), platform.koffiPkg, platform.triplet, nativeDir);
+  // The libc calls without koffi's start-up cost, where a compiler for the platform is installed.
+  const cc = compilerFor(platform);
+  const sysNative = cc ? buildSysNative(join(stage, 'cni-ts'), { cc }) !== undefined : false;
   for (const p of plugins) {
     writeFileSync(join(stage, p.type), launcherSh(p.type));
     chmodSync(join(stage, p.type), 0o755);
   }
   cpSync(join(repoRoot, 'LICENSE'), join(stage, 'LICENSE'));
-  writeFileSync(join(stage, 'README.md'), tarballReadme(platform, plugins));
+  writeFileSync(join(stage, 'README.md'), tarballReadme(platform, plugins, sysNative));
   const manifest = {
     version: tag,
     platform: id,
     node: `>=${MIN_NODE}`,
     koffi: koffiVersion,
+    sysNative,
     plugins: Object.fromEntries(plugins.map((p) => [p.type, { package: p.name, version: p.version }])),
   };
   writeFileSync(join(stage, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

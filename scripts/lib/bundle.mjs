@@ -4,6 +4,7 @@
 //   <out>/cni-ts/<type>.cjs  one CommonJS bundle per plugin type: the plugin and the plugins it
 //                           runs in process as delegates (+ <type>.cjs.cache in dist/cni/bin)
 //   <out>/cni-ts/node_modules/koffi  koffi's loader + the native module of the target platform
+//   <out>/cni-ts/cni_sys.node  the libc calls as a small addon (scripts/lib/native.mjs), when built
 // One bundle per type, not one for all: a process reads, and V8 deserializes, only the code of
 // the plugin it runs (measured here: bridge's 175 KB instead of 283 KB, ~5 ms per start).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -93,8 +94,10 @@ function run() {
   if (cached === undefined) {
     try { cached = fs.readFileSync(cacheFile); } catch (e) { cached = undefined; }
   }
-  // koffi's native module as staged beside (loaded by @cni/ns with process.dlopen, no resolution)
+  // koffi's native module as staged beside (loaded by @cni/ns with process.dlopen, no resolution),
+  // and the bundle's own addon for the libc calls, which @cni/ns prefers when it is there.
   globalThis.__cniTsKoffiNative = path.join(__dirname, 'node_modules', 'koffi', 'build', 'koffi', process.platform + '_' + process.arch, 'koffi.node');
+  globalThis.__cniTsSysNative = path.join(__dirname, 'cni_sys.node');
   // The bundle is stored already inside Module.wrap's wrapper (see WRAP_HEAD): no copy of it is
   // made here, and node:module is not loaded. Its require is this file's (same directory), so no
   // createRequire either.

@@ -1,5 +1,6 @@
-// libc calls for netlink sockets and /dev/net/tun, through koffi (loaded on first use).
-import { loadKoffi } from '@cni/ns';
+// libc calls for netlink sockets and /dev/net/tun (loaded on first use): from the bundle's addon
+// cni_sys.node when the plugin entry staged it (see @cni/ns loadSysNative), else through koffi.
+import { loadKoffi, loadSysNative } from '@cni/ns';
 
 type Fn = (...args: unknown[]) => number;
 export interface Sys {
@@ -20,6 +21,23 @@ let sys: Sys | undefined;
 
 export function getSys(): Sys {
   if (sys) return sys;
+  const native = loadSysNative();
+  if (native) {
+    sys = {
+      socket: native.socket as Fn,
+      bind: native.bind as Fn,
+      setsockopt: native.setsockopt as Fn,
+      getsockname: native.getsockname as Fn,
+      send: native.send as Fn,
+      recv: native.recv as Fn,
+      close: native.close as Fn,
+      open: native.open as Fn,
+      ioctl: native.ioctl as Fn,
+      ioctlInt: native.ioctlInt as Fn,
+      errno: native.errno,
+    };
+    return sys;
+  }
   const koffi = loadKoffi();
   const lib = koffi.load('libc.so.6');
   sys = {

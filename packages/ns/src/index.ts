@@ -6,7 +6,16 @@ export {
   NSPathNotNSError,
   SyscallError,
 } from './errors.js';
-export { flock, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, loadKoffi } from './libc.js';
+export {
+  flock,
+  LOCK_EX,
+  LOCK_NB,
+  LOCK_SH,
+  LOCK_UN,
+  loadKoffi,
+  loadSysNative,
+  type SysNative,
+} from './libc.js';
 export {
   createNamedNetNS,
   isOriginalNetNS,

@@ -1,5 +1,6 @@
-// The few libc calls Node has no API for, through koffi. Loaded lazily: a plugin that
-// answers VERSION never pays for koffi.
+// The few libc calls Node has no API for: through the bundle's own addon (cni_sys.node) when the
+// plugin entry staged it, else through koffi. Loaded lazily: a plugin that answers VERSION pays
+// for neither.
 import { SyscallError } from './errors.js';
 
 type KoffiFn = (...args: unknown[]) => number;
@@ -10,8 +11,6 @@ interface Libc {
   umount2: KoffiFn;
   flock: KoffiFn;
   errno: () => number;
-  /** libc itself, for the functions other modules declare (spawn.ts). */
-  lib: ReturnType<typeof import('koffi').load>;
 }
 
 let libc: Libc | undefined;
@@ -46,8 +45,69 @@ export function loadKoffi(): typeof import('koffi') {
   return koffiModule;
 }
 
+/**
+ * The libc functions of cni_sys.node, the bundle's own Node-API addon (packages/ns/native), when
+ * the plugin entry staged it (`globalThis.__cniTsSysNative`, its path). It has the same
+ * functions, arguments and return values as the koffi declarations here and in @cni/netlink
+ * (-1 and `errno()` on failure), and loads in ~0.1 ms where koffi and the declarations take ~3 ms
+ * of every plugin start. undefined when not staged or not loadable (another platform, an old
+ * Node): koffi then.
+ */
+export interface SysNative {
+  errno(): number;
+  socket(domain: number, type: number, protocol: number): number;
+  bind(fd: number, addr: Buffer, len: number): number;
+  setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
+  getsockname(fd: number, addr: Buffer, len: number[]): number;
+  send(fd: number, buf: Buffer, len: number, flags: number): number;
+  recv(fd: number, buf: Buffer, len: number, flags: number): number;
+  close(fd: number): number;
+  open(path: string, flags: number, mode: number): number;
+  ioctl(fd: number, request: number, arg: Buffer): number;
+  ioctlInt(fd: number, request: number, arg: number): number;
+  setns(fd: number, nstype: number): number;
+  unshare(flags: number): number;
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: null): number;
+  umount2(target: string, flags: number): number;
+  flock(fd: number, operation: number): number;
+  memfdCreate(name: string, flags: number): number;
+  /** posix_spawn with fds 0-2 from the three given, default signal handlers, empty mask. */
+  spawn(path: string, argv: string[], envp: string[], stdin: number, stdout: number, stderr: number): number;
+  waitpid(pid: number, status: number[], options: number): number;
+}
+
+let sysNative: SysNative | null | undefined;
+
+export function loadSysNative(): SysNative | undefined {
+  if (sysNative !== undefined) return sysNative ?? undefined;
+  sysNative = null;
+  const path = (globalThis as { __cniTsSysNative?: string }).__cniTsSysNative;
+  if (path) {
+    const mod = { exports: {} as SysNative };
+    try {
+      process.dlopen(mod, path);
+      if (typeof mod.exports.waitpid === 'function') sysNative = mod.exports;
+    } catch {
+      // not built for this platform: koffi
+    }
+  }
+  return sysNative ?? undefined;
+}
+
 export function getLibc(): Libc {
   if (libc) return libc;
+  const native = loadSysNative();
+  if (native) {
+    libc = {
+      setns: native.setns as KoffiFn,
+      unshare: native.unshare as KoffiFn,
+      mount: native.mount as KoffiFn,
+      umount2: native.umount2 as KoffiFn,
+      flock: native.flock as KoffiFn,
+      errno: native.errno,
+    };
+    return libc;
+  }
   const koffi = loadKoffi();
   const lib = koffi.load('libc.so.6');
   libc = {
@@ -59,7 +119,6 @@ export function getLibc(): Libc {
     umount2: lib.func('int umount2(const char *target, int flags)') as KoffiFn,
     flock: lib.func('int flock(int fd, int operation)') as KoffiFn,
     errno: () => koffi.errno(),
-    lib,
   };
   return libc;
 }
