@@ -74,6 +74,8 @@ export interface SysNative {
   /** posix_spawn with fds 0-2 from the three given, default signal handlers, empty mask. */
   spawn(path: string, argv: string[], envp: string[], stdin: number, stdout: number, stderr: number): number;
   waitpid(pid: number, status: number[], options: number): number;
+  /** _exit(2): the plugin entry's way out once a verb's output is written. */
+  exit(code: number): never;
 }
 
 let sysNative: SysNative | null | undefined;

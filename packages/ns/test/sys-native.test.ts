@@ -1,6 +1,6 @@
 // @cni/ns with the plugin bundle's addon (cni_sys.node) in place of koffi, as the plugin entry in
 // dist/cni/bin runs it: the same calls, the same errors.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,21 @@ describe('cni_sys.node', () => {
     expect(native.errno()).toBe(2); // ENOENT
     expect(() => native.socket('x' as unknown as number, 0, 0)).toThrow(TypeError);
     expect(() => native.send(0, Buffer.alloc(4), 8, 0)).toThrow(/send\(fd, buf, len, flags\)/);
+  });
+
+  it('exit is _exit(2): the code stands, what was written synchronously is out', () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `const m = { exports: {} }; process.dlopen(m, ${JSON.stringify(g.__cniTsSysNative)});
+         require('fs').writeSync(1, 'x'.repeat(100000)); process.on('exit', () => console.log('exit event'));
+         m.exports.exit(7);`,
+      ],
+      { encoding: 'utf8', maxBuffer: 1 << 20 },
+    );
+    expect(r.status).toBe(7);
+    expect(r.stdout).toBe('x'.repeat(100000)); // no 'exit' event: nothing of Node's teardown ran
   });
 
   it('getsockname writes the length back through its array', () => {

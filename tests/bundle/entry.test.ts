@@ -1,0 +1,101 @@
+// The plugin entry of dist/cni/bin (run `pnpm build` first): with cni_sys.node (libc calls, and
+// _exit(2) once a verb's output is written) and, from a copy without it, through koffi and
+// process.exit(). Either way: the whole output, the exit code, the same kernel work.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  destroyNetNS,
+  distCniBin,
+  makeNetNS,
+  type PluginProcessResult,
+  type RunPluginOptions,
+  runPluginProcess,
+  type TestNetNS,
+} from '@cni-internal/test-kit';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+let withoutAddon: string;
+beforeAll(() => {
+  // a copy of the bundle without the addon (its launchers find cni-ts/ beside themselves)
+  withoutAddon = mkdtempSync(join(tmpdir(), 'cni-entry-'));
+  cpSync(distCniBin, withoutAddon, { recursive: true });
+  rmSync(join(withoutAddon, 'cni-ts', 'cni_sys.node'));
+});
+afterAll(() => rmSync(withoutAddon, { recursive: true, force: true }));
+
+let host: TestNetNS;
+let cont: TestNetNS;
+beforeEach(() => {
+  host = makeNetNS('enth');
+  cont = makeNetNS('entc');
+  execFileSync('ip', ['-n', cont.name, 'link', 'set', 'lo', 'down']);
+});
+afterEach(() => {
+  destroyNetNS(cont);
+  destroyNetNS(host);
+});
+
+function run(
+  dir: string,
+  opts: Omit<RunPluginOptions, 'path'>,
+  type = 'loopback',
+): Promise<PluginProcessResult> {
+  let p!: Promise<PluginProcessResult>;
+  host.run(() => {
+    p = runPluginProcess(join(dir, type), { path: dir, ...opts, env: { NODE_EXTRA_CA_CERTS: undefined } });
+  });
+  return p;
+}
+
+// A prevResult of ~2,000 routes: loopback prints it back, ~150 KB, more than a pipe holds.
+const big = {
+  cniVersion: '1.0.0',
+  interfaces: [{ name: 'eth0' }],
+  ips: [{ address: '10.1.0.2/16', interface: 0 }],
+  routes: Array.from({ length: 2000 }, (_, i) => ({
+    dst: `10.${100 + (i >> 8)}.${i & 255}.0/24`,
+    gw: '10.1.0.1',
+  })),
+};
+
+describe('dist/cni/bin entry', () => {
+  it('builds cni_sys.node into the bundle', () => {
+    expect(existsSync(join(distCniBin, 'cni-ts', 'cni_sys.node'))).toBe(true);
+  });
+
+  for (const variant of ['with cni_sys.node', 'without it (koffi)'] as const) {
+    it(`${variant}: exit codes, the whole output, the kernel work`, async () => {
+      const dir = variant === 'with cni_sys.node' ? distCniBin : withoutAddon;
+      const version = await run(dir, { command: 'VERSION', stdin: { cniVersion: '1.0.0' } });
+      expect(version.code).toBe(0);
+      expect(JSON.parse(version.stdout).supportedVersions).toContain('1.1.0');
+
+      const bad = await run(dir, { command: 'ADD', netns: cont.path, stdin: '{"cniVersion":"1.0.0",' });
+      expect(bad.code).toBe(1);
+      expect(JSON.parse(bad.stdout).code).toBe(6); // decoding failure
+
+      const add = await run(dir, {
+        command: 'ADD',
+        netns: cont.path,
+        stdin: { cniVersion: '1.0.0', name: 'entry', type: 'loopback', prevResult: big },
+      });
+      expect(add.code, add.stderr).toBe(0);
+      expect(add.stdout.length).toBeGreaterThan(100_000);
+      expect(JSON.parse(add.stdout)).toEqual(big);
+      const flags = JSON.parse(
+        execFileSync('ip', ['-n', cont.name, '-j', 'link', 'show', 'lo'], { encoding: 'utf8' }),
+      )[0].flags;
+      expect(flags).toContain('UP');
+
+      const del = await run(dir, {
+        command: 'DEL',
+        netns: cont.path,
+        stdin: { cniVersion: '1.0.0', name: 'entry', type: 'loopback' },
+      });
+      expect(del.code, del.stderr).toBe(0);
+      expect(del.stdout).toBe('');
+    });
+  }
+});
