@@ -48,6 +48,9 @@ CNI plugin directory (usually /opt/cni/bin):
     sha256sum -c cni-plugins-${platform.os}-${platform.arch}-${tag}.tgz.sha256
     mkdir -p /opt/cni/bin && tar -xzf cni-plugins-${platform.os}-${platform.arch}-${tag}.tgz -C /opt/cni/bin
 
+To upgrade, extract the new tarball the same way: tar replaces each file with a new one. Do not
+copy files over the old ones in place while plugins may run (a running plugin maps its bundle).
+
 **These plugins need Node.js >= ${MIN_NODE} on the host** (\`node\` on the PATH the runtime gives
 plugins, or set CNI_TS_NODE to its path). A plugin started without a usable Node says so on stderr
 and prints a CNI error on stdout. For nodes without Node.js use the \`-standalone\` tarball.

@@ -72,9 +72,16 @@ function run() {
   var fs = require('fs');
   var path = require('path');
   var file = path.join(__dirname, type + '.cjs');
+  // The bundle's own addon (libc calls, _exit, mapped files), when built for this platform.
+  var sysPath = path.join(__dirname, 'cni_sys.node');
+  var sys = { exports: {} };
+  try { process.dlopen(sys, sysPath); } catch (e) { sys.exports = {}; }
+  // The bundle and its cache as read-only mappings of the files (mapFile: null when it cannot),
+  // else read into memory.
+  var mapFile = typeof sys.exports.mapFile === 'function' ? sys.exports.mapFile : function () { return null; };
   var source;
   try {
-    if (/^[a-z0-9][a-z0-9-]*$/.test(type)) source = fs.readFileSync(file, 'latin1');
+    if (/^[a-z0-9][a-z0-9-]*$/.test(type)) source = mapFile(file, 1) || fs.readFileSync(file, 'latin1');
   } catch (e) {
     source = undefined;
   }
@@ -89,15 +96,15 @@ function run() {
   // each holds the code of its verb and not the other's.
   var command = process.env.CNI_COMMAND;
   if (verb && (command === 'ADD' || command === 'DEL') && ${JSON.stringify([...REAL_TRAINING])}.indexOf(type) >= 0) {
-    try { cached = fs.readFileSync(file + '.' + command + '.cache'); } catch (e) { cached = undefined; }
+    try { cached = mapFile(file + '.' + command + '.cache', 0) || fs.readFileSync(file + '.' + command + '.cache'); } catch (e) { cached = undefined; }
   }
   if (cached === undefined) {
-    try { cached = fs.readFileSync(cacheFile); } catch (e) { cached = undefined; }
+    try { cached = mapFile(cacheFile, 0) || fs.readFileSync(cacheFile); } catch (e) { cached = undefined; }
   }
   // koffi's native module as staged beside (loaded by @cni/ns with process.dlopen, no resolution),
   // and the bundle's own addon for the libc calls, which @cni/ns prefers when it is there.
   globalThis.__cniTsKoffiNative = path.join(__dirname, 'node_modules', 'koffi', 'build', 'koffi', process.platform + '_' + process.arch, 'koffi.node');
-  globalThis.__cniTsSysNative = path.join(__dirname, 'cni_sys.node');
+  globalThis.__cniTsSysNative = sysPath;
   // The bundle is stored already inside Module.wrap's wrapper (see WRAP_HEAD): no copy of it is
   // made here, and node:module is not loaded. Its require is this file's (same directory), so no
   // createRequire either.
@@ -106,17 +113,18 @@ function run() {
   script.runInThisContext()(mod.exports, require, mod, file, __dirname);
   var writeTo = process.env.CNI_TS_WRITE_CODE_CACHE;
   if (writeTo && (writeTo === cacheFile || writeTo === file + '.ADD.cache' || writeTo === file + '.DEL.cache')) {
-    mod.exports.train(type).then(function () { fs.writeFileSync(writeTo, script.createCachedData()); });
+    // written beside and renamed: a plugin running meanwhile keeps the file it mapped
+    mod.exports.train(type).then(function () {
+      fs.writeFileSync(writeTo + '.tmp', script.createCachedData());
+      fs.renameSync(writeTo + '.tmp', writeTo);
+    });
   } else {
     // Once the verb's output is written (synchronously), exit at once; process.exitCode stands.
-    // Through cni_sys.node's _exit(2) when it is there (dlopen again returns the loaded module):
-    // not even process.exit()'s teardown of Node's environment, V8 and its worker threads
+    // Through cni_sys.node's _exit(2) when it is there: not even process.exit()'s teardown of Node's environment, V8 and its worker threads
     // (~2 ms). Else process.exit(), which still skips the heap teardown of a natural end.
     var done = mod.exports.main(type);
     if (verb) done.then(function () {
       var code = process.exitCode === undefined ? 0 : Number(process.exitCode) & 0xff;
-      var sys = { exports: {} };
-      try { process.dlopen(sys, globalThis.__cniTsSysNative); } catch (e) { sys.exports = {}; }
       if (typeof sys.exports.exit === 'function') sys.exports.exit(code);
       process.exit();
     });

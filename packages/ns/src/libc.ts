@@ -76,6 +76,12 @@ export interface SysNative {
   waitpid(pid: number, status: number[], options: number): number;
   /** _exit(2): the plugin entry's way out once a verb's output is written. */
   exit(code: number): never;
+  /**
+   * The file mapped read-only, as an external Latin-1 string (asString 1) or an external Buffer
+   * (0, never to be written to); null (errno()) when it cannot. The plugin entry's way to read
+   * its bundle and code cache.
+   */
+  mapFile(path: string, asString: 0 | 1): string | Buffer | null;
 }
 
 let sysNative: SysNative | null | undefined;

@@ -1,7 +1,7 @@
 // @cni/ns with the plugin bundle's addon (cni_sys.node) in place of koffi, as the plugin entry in
 // dist/cni/bin runs it: the same calls, the same errors.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSysNative } from '@cni-internal/test-kit/sys-native';
@@ -62,6 +62,27 @@ describe('cni_sys.node', () => {
     );
     expect(r.status).toBe(7);
     expect(r.stdout).toBe('x'.repeat(100000)); // no 'exit' event: nothing of Node's teardown ran
+  });
+
+  it('mapFile maps a file as a Latin-1 string or a Buffer; null and errno when it cannot', () => {
+    const native = ns.loadSysNative();
+    if (!native) throw new Error('cni_sys.node did not load');
+    const dir = mkdtempSync(join(tmpdir(), 'cni-sys-'));
+    try {
+      const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 256));
+      writeFileSync(join(dir, 'f'), bytes);
+      writeFileSync(join(dir, 'empty'), '');
+      const text = native.mapFile(join(dir, 'f'), 1);
+      expect(text).toBe(bytes.toString('latin1'));
+      const buf = native.mapFile(join(dir, 'f'), 0);
+      expect(Buffer.isBuffer(buf) && buf.equals(bytes)).toBe(true);
+      expect(native.mapFile(join(dir, 'absent'), 1)).toBeNull();
+      expect(native.errno()).toBe(2); // ENOENT
+      expect(native.mapFile(join(dir, 'empty'), 0)).toBeNull();
+      expect(native.mapFile(dir, 0)).toBeNull(); // a directory
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('getsockname writes the length back through its array', () => {
