@@ -1,8 +1,9 @@
 // The iptables/ip6tables backend: one `iptables-save -t <table>` to read, one
 // `iptables-restore -w --noflush` batch to write, per operation, under a host-wide lock so that
 // concurrent plugin processes never build their batch from a stale view.
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { nftTableExists } from '@cni/netlink';
 import { flock, LOCK_EX, LOCK_UN, type NetNS } from '@cni/ns';
 import { execIn, findBinary } from './exec.js';
 import { sameRule } from './rules.js';
@@ -228,6 +229,27 @@ export class IPTables {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Does this family certainly have no `table` here, so that it holds no rules? Asked of the
+   * kernel without running a tool: neither iptables-nft's nftables table (`ip`/`ip6` family, one
+   * netlink request) nor a legacy x_tables table (`/proc/net/ip{,6}_tables_names`) of that name
+   * exists. false when either exists or the kernel cannot say. A teardown skips such a family
+   * (an IPv4-only node: no `ip6tables-save` on every portmap DEL).
+   */
+  tableAbsent(table: string): boolean {
+    if (nftTableExists(this.ns, this.family === 4 ? 'ip' : 'ip6', table) !== false) return false;
+    const legacy = (): string => {
+      try {
+        return readFileSync(`/proc/thread-self/net/ip${this.family === 4 ? '' : '6'}_tables_names`, 'latin1');
+      } catch (err) {
+        // no x_tables module for this family: no legacy table at all
+        return (err as NodeJS.ErrnoException).code === 'ENOENT' ? '' : table;
+      }
+    };
+    const names = this.ns ? this.ns.run(legacy) : legacy();
+    return !names.split('\n').includes(table);
   }
 
   /** Read one table (one iptables-save). */

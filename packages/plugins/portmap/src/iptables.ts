@@ -158,6 +158,13 @@ export function unforwardPortsIPTables(conf: PortMapConf, ns?: NetNS): void {
   for (const family of [4, 6] as const) {
     const ipt = new IPTables(family, { ns });
     try {
+      // Once a family was torn down through the tools (so iptables works here), a family without
+      // a nat table (asked of the kernel) has nothing to remove: no tool is run for it. Not before:
+      // a first family that fails must still fail, so that DEL falls back to nftables.
+      if (usable > 0 && ipt.tableAbsent('nat')) {
+        usable++;
+        continue;
+      }
       ipt.update('nat', (t) => teardown(t, conf));
       usable++;
     } catch (err) {
@@ -191,7 +198,7 @@ export function gcIPTables(network: string, validIDs: readonly string[], ns?: Ne
   const prefix = `dnat name: "${network}" id: "`;
   for (const family of [4, 6] as const) {
     const ipt = new IPTables(family, { ns });
-    if (!ipt.usable()) continue;
+    if (ipt.tableAbsent('nat') || !ipt.usable()) continue;
     ipt.update('nat', (t) => {
       const stale = new Set<string>();
       for (const r of t.rules(TOP_LEVEL_DNAT_CHAIN)) {

@@ -233,6 +233,40 @@ describe('portmap process', () => {
       expect(sh(host, 'iptables-save', '-t', 'nat')).not.toContain('lazy-ipt');
     });
 
+    it('DEL runs no ip6tables tool where the host has no IPv6 nat table, and reads it where it has', async () => {
+      const h = makeNetNS('pmv6h');
+      try {
+        const w = wrap((t) => `exec /usr/sbin/${t} "$@"`);
+        const inHost = (command: string) => {
+          let p: Promise<PluginProcessResult> | undefined;
+          h.run(() => {
+            p = runPluginProcess(entry, {
+              command,
+              containerID: 'v6probe',
+              netns: ctr.path,
+              stdin: conf(),
+              env: { NODE_EXTRA_CA_CERTS: undefined, PATH: w.path },
+            });
+          });
+          return p as Promise<PluginProcessResult>;
+        };
+        for (const withV6Table of [false, true]) {
+          if (withV6Table) sh(h, 'ip6tables', '-t', 'nat', '-N', 'CNI-PROBE-V6');
+          expect((await inHost('ADD')).code).toBe(0);
+          writeFileSync(w.log, '');
+          const del = await inHost('DEL');
+          expect(del.code, del.stdout).toBe(0);
+          const runs = readFileSync(w.log, 'utf8');
+          expect(runs).toMatch(/^iptables-restore /m); // the IPv4 rules were removed
+          if (withV6Table) expect(runs).toMatch(/^ip6tables-save /m);
+          else expect(runs).not.toContain('ip6tables');
+          expect(sh(h, 'iptables-save', '-t', 'nat')).not.toContain('v6probe');
+        }
+      } finally {
+        destroyNetNS(h);
+      }
+    });
+
     it('falls back to nftables when iptables fails and nftables is usable', async () => {
       const w = wrap(() => 'exit 1');
       const add = await runWith(w.path, 'ADD', 'lazy-nft');
