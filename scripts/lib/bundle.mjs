@@ -46,7 +46,7 @@ export const WRAP_TAIL = '\n});\n';
  * Types whose code caches are also trained on real runs when the build runs as root: one cache
  * for ADD and one for DEL (<type>.cjs.ADD.cache, <type>.cjs.DEL.cache) beside the general one.
  */
-const REAL_TRAINING = new Set(['bridge', 'ptp']);
+const REAL_TRAINING = new Set(['bridge', 'ptp', 'portmap', 'firewall']);
 
 function entrySource() {
   // Kept free of modern syntax so that an old Node reaches the version check. The plugin's
@@ -212,13 +212,24 @@ export async function train(type) {
   if (!netns || !command || !${JSON.stringify([...REAL_TRAINING])}.includes(type)) return;
   for (const [t, l] of Object.entries(loaders)) registerInProcessPlugin(t, l);
   const def = await loaders[type]();
-  const conf = {
+  // The chained plugins get the result a bridge ADD would have given them.
+  const prevResult = {
     cniVersion: '1.1.0',
-    name: 'cni-ts-train',
-    type,
-    ...(type === 'bridge' ? { bridge: 'cnitrain0', isGateway: true } : {}),
-    ipam: { type: 'host-local', subnet: '10.255.254.0/24', dataDir: process.env.CNI_TS_TRAIN_DATA },
+    interfaces: [{ name: 'cnitrain0' }, { name: 'eth0', sandbox: netns }],
+    ips: [{ address: '10.255.254.2/24', gateway: '10.255.254.1', interface: 1 }],
+    dns: {},
   };
+  const conf = { cniVersion: '1.1.0', name: 'cni-ts-train', type };
+  if (type === 'portmap') {
+    conf.runtimeConfig = { portMappings: [{ hostPort: 18999, containerPort: 80, protocol: 'tcp' }] };
+    conf.prevResult = prevResult;
+  } else if (type === 'firewall') {
+    conf.dataDir = process.env.CNI_TS_TRAIN_DATA + '/firewall';
+    conf.prevResult = prevResult;
+  } else {
+    if (type === 'bridge') Object.assign(conf, { bridge: 'cnitrain0', isGateway: true });
+    conf.ipam = { type: 'host-local', subnet: '10.255.254.0/24', dataDir: process.env.CNI_TS_TRAIN_DATA };
+  }
   // As in a real run, the plugin's env is also process.env (delegation reads CNI_PATH there).
   const env = {
     CNI_COMMAND: command,

@@ -65,6 +65,27 @@ describe('dist/cni/bin entry', () => {
     expect(existsSync(join(distCniBin, 'cni-ts', 'cni_sys.node'))).toBe(true);
   });
 
+  it('a root build trains a code cache per verb for bridge, ptp, portmap and firewall, which this Node accepts', () => {
+    const script = `
+      const fs = require('fs'), vm = require('vm'), path = require('path');
+      const dir = ${JSON.stringify(join(distCniBin, 'cni-ts'))};
+      const out = {};
+      for (const type of ['bridge', 'ptp', 'portmap', 'firewall']) {
+        const file = path.join(dir, type + '.cjs');
+        const source = fs.readFileSync(file, 'latin1');
+        for (const verb of ['ADD', 'DEL']) {
+          const cachedData = fs.readFileSync(file + '.' + verb + '.cache');
+          out[type + ' ' + verb] = !new vm.Script(source, { filename: file, cachedData }).cachedDataRejected;
+        }
+      }
+      process.stdout.write(JSON.stringify(out));`;
+    const accepted = JSON.parse(
+      execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH } }),
+    );
+    expect(Object.values(accepted)).toHaveLength(8);
+    expect(accepted).toEqual(Object.fromEntries(Object.keys(accepted).map((k) => [k, true])));
+  });
+
   for (const variant of ['with cni_sys.node', 'without it (koffi)'] as const) {
     it(`${variant}: exit codes, the whole output, the kernel work`, async () => {
       const dir = variant === 'with cni_sys.node' ? distCniBin : withoutAddon;
