@@ -85,6 +85,13 @@ static napi_value type_error(napi_env env, const char *msg) {
 
 static int get_int(napi_env env, napi_value v, int32_t *out) { return napi_get_value_int32(env, v, out) == 0; }
 
+// The first n arguments, all int32.
+static int get_ints(napi_env env, napi_value *argv, size_t n, int32_t *out) {
+  for (size_t i = 0; i < n; i++)
+    if (!get_int(env, argv[i], &out[i])) return 0;
+  return 1;
+}
+
 static int get_i64(napi_env env, napi_value v, int64_t *out) { return napi_get_value_int64(env, v, out) == 0; }
 
 // A Buffer/TypedArray (its bytes), or null/undefined (NULL).
@@ -146,10 +153,9 @@ static napi_value js_errno(napi_env env, napi_callback_info info) {
 
 static napi_value js_socket(napi_env env, napi_callback_info info) {
   ARGS(3);
-  int32_t a, b, c;
-  if (!get_int(env, argv[0], &a) || !get_int(env, argv[1], &b) || !get_int(env, argv[2], &c))
-    return type_error(env, "socket(domain, type, protocol)");
-  return ret_int(env, socket(a, b, c));
+  int32_t a[3];
+  if (!get_ints(env, argv, 3, a)) return type_error(env, "socket(domain, type, protocol)");
+  return ret_int(env, socket(a[0], a[1], a[2]));
 }
 
 static napi_value js_bind(napi_env env, napi_callback_info info) {
@@ -195,7 +201,8 @@ static napi_value js_getsockname(napi_env env, napi_callback_info info) {
   return ret_int(env, rc);
 }
 
-static napi_value js_send(napi_env env, napi_callback_info info) {
+// send(fd, buf, len, flags) and recv(fd, buf, len, flags): the same arguments.
+static napi_value send_or_recv(napi_env env, napi_callback_info info, int is_send) {
   ARGS(4);
   int32_t fd, flags;
   int64_t len;
@@ -203,21 +210,13 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   size_t n;
   if (!get_int(env, argv[0], &fd) || !get_ptr(env, argv[1], &p, &n) || !get_i64(env, argv[2], &len) ||
       !get_int(env, argv[3], &flags) || len < 0 || (size_t)len > n)
-    return type_error(env, "send(fd, buf, len, flags)");
-  return ret_int(env, send(fd, p, (size_t)len, flags));
+    return type_error(env, is_send ? "send(fd, buf, len, flags)" : "recv(fd, buf, len, flags)");
+  return ret_int(env, is_send ? send(fd, p, (size_t)len, flags) : recv(fd, p, (size_t)len, flags));
 }
 
-static napi_value js_recv(napi_env env, napi_callback_info info) {
-  ARGS(4);
-  int32_t fd, flags;
-  int64_t len;
-  void *p;
-  size_t n;
-  if (!get_int(env, argv[0], &fd) || !get_ptr(env, argv[1], &p, &n) || !get_i64(env, argv[2], &len) ||
-      !get_int(env, argv[3], &flags) || len < 0 || (size_t)len > n)
-    return type_error(env, "recv(fd, buf, len, flags)");
-  return ret_int(env, recv(fd, p, (size_t)len, flags));
-}
+static napi_value js_send(napi_env env, napi_callback_info info) { return send_or_recv(env, info, 1); }
+
+static napi_value js_recv(napi_env env, napi_callback_info info) { return send_or_recv(env, info, 0); }
 
 static napi_value js_close(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -232,11 +231,9 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   int32_t flags, mode;
   if (!get_int(env, argv[1], &flags) || !get_int(env, argv[2], &mode) || !get_str(env, argv[0], &path) || !path)
     return type_error(env, "open(path, flags, mode)");
-  int rc = open(path, flags, (mode_t)mode);
-  int e = errno;
+  napi_value out = ret_int(env, open(path, flags, (mode_t)mode)); // errno kept before free
   free(path);
-  errno = e;
-  return ret_int(env, rc);
+  return out;
 }
 
 // ioctl(fd, request, buffer)
@@ -262,9 +259,9 @@ static napi_value js_ioctl_int(napi_env env, napi_callback_info info) {
 
 static napi_value js_setns(napi_env env, napi_callback_info info) {
   ARGS(2);
-  int32_t fd, type;
-  if (!get_int(env, argv[0], &fd) || !get_int(env, argv[1], &type)) return type_error(env, "setns(fd, nstype)");
-  return ret_int(env, setns(fd, type));
+  int32_t a[2];
+  if (!get_ints(env, argv, 2, a)) return type_error(env, "setns(fd, nstype)");
+  return ret_int(env, setns(a[0], a[1]));
 }
 
 static napi_value js_unshare(napi_env env, napi_callback_info info) {
@@ -288,14 +285,11 @@ static napi_value js_mount(napi_env env, napi_callback_info info) {
     free(fstype);
     return type_error(env, "mount(source, target, fstype, flags, data)");
   }
-  int rc = mount(src, target, fstype, (unsigned long)flags, data);
-  int e = errno;
+  rv = ret_int(env, mount(src, target, fstype, (unsigned long)flags, data)); // errno kept before free
   free(src);
   free(target);
   free(fstype);
   free(data);
-  errno = e;
-  rv = ret_int(env, rc);
   return rv;
 }
 
@@ -305,18 +299,16 @@ static napi_value js_umount2(napi_env env, napi_callback_info info) {
   int32_t flags;
   if (!get_int(env, argv[1], &flags) || !get_str(env, argv[0], &target) || !target)
     return type_error(env, "umount2(target, flags)");
-  int rc = umount2(target, flags);
-  int e = errno;
+  napi_value out = ret_int(env, umount2(target, flags)); // errno kept before free
   free(target);
-  errno = e;
-  return ret_int(env, rc);
+  return out;
 }
 
 static napi_value js_flock(napi_env env, napi_callback_info info) {
   ARGS(2);
-  int32_t fd, op;
-  if (!get_int(env, argv[0], &fd) || !get_int(env, argv[1], &op)) return type_error(env, "flock(fd, operation)");
-  return ret_int(env, flock(fd, op));
+  int32_t a[2];
+  if (!get_ints(env, argv, 2, a)) return type_error(env, "flock(fd, operation)");
+  return ret_int(env, flock(a[0], a[1]));
 }
 
 static napi_value js_memfd_create(napi_env env, napi_callback_info info) {
@@ -325,11 +317,9 @@ static napi_value js_memfd_create(napi_env env, napi_callback_info info) {
   int32_t flags;
   if (!get_int(env, argv[1], &flags) || !get_str(env, argv[0], &name) || !name)
     return type_error(env, "memfdCreate(name, flags)");
-  int rc = memfd_create(name, (unsigned)flags);
-  int e = errno;
+  napi_value out = ret_int(env, memfd_create(name, (unsigned)flags)); // errno kept before free
   free(name);
-  errno = e;
-  return ret_int(env, rc);
+  return out;
 }
 
 // A JS array of strings as a NULL-terminated, malloc'd vector (strings malloc'd too).
