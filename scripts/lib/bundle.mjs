@@ -73,9 +73,8 @@ function run() {
   var path = require('path');
   var file = path.join(__dirname, type + '.cjs');
   // The bundle's own addon (libc calls, _exit, mapped files), when built for this platform.
-  var sysPath = path.join(__dirname, 'cni_sys.node');
   var sys = { exports: {} };
-  try { process.dlopen(sys, sysPath); } catch (e) { sys.exports = {}; }
+  try { process.dlopen(sys, path.join(__dirname, 'cni_sys.node')); } catch (e) { sys.exports = {}; }
   // The bundle and its cache as read-only mappings of the files (mapFile: null when it cannot),
   // else read into memory.
   var mapFile = typeof sys.exports.mapFile === 'function' ? sys.exports.mapFile : function () { return null; };
@@ -104,7 +103,8 @@ function run() {
   // koffi's native module as staged beside (loaded by @cni/ns with process.dlopen, no resolution),
   // and the bundle's own addon for the libc calls, which @cni/ns prefers when it is there.
   globalThis.__cniTsKoffiNative = path.join(__dirname, 'node_modules', 'koffi', 'build', 'koffi', process.platform + '_' + process.arch, 'koffi.node');
-  globalThis.__cniTsSysNative = sysPath;
+  // (@cni/ns takes the addon's exports as loaded here: no second dlopen)
+  if (typeof sys.exports.waitpid === 'function') globalThis.__cniTsSysNative = sys.exports;
   // The bundle is stored already inside Module.wrap's wrapper (see WRAP_HEAD): no copy of it is
   // made here, and node:module is not loaded. Its require is this file's (same directory), so no
   // createRequire either.

@@ -21,23 +21,9 @@ let sys: Sys | undefined;
 
 export function getSys(): Sys {
   if (sys) return sys;
+  // The addon has the same functions under the same names, with libc's -1/errno.
   const native = loadSysNative();
-  if (native) {
-    sys = {
-      socket: native.socket as Fn,
-      bind: native.bind as Fn,
-      setsockopt: native.setsockopt as Fn,
-      getsockname: native.getsockname as Fn,
-      send: native.send as Fn,
-      recv: native.recv as Fn,
-      close: native.close as Fn,
-      open: native.open as Fn,
-      ioctl: native.ioctl as Fn,
-      ioctlInt: native.ioctlInt as Fn,
-      errno: native.errno,
-    };
-    return sys;
-  }
+  if (native) return (sys = native as unknown as Sys);
   const koffi = loadKoffi();
   const lib = koffi.load('libc.so.6');
   sys = {

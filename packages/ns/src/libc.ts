@@ -47,7 +47,7 @@ export function loadKoffi(): typeof import('koffi') {
 
 /**
  * The libc functions of cni_sys.node, the bundle's own Node-API addon (packages/ns/native), when
- * the plugin entry staged it (`globalThis.__cniTsSysNative`, its path). It has the same
+ * the plugin entry staged it (`globalThis.__cniTsSysNative`: its exports, or its path). It has the same
  * functions, arguments and return values as the koffi declarations here and in @cni/netlink
  * (-1 and `errno()` on failure), and loads in ~0.1 ms where koffi and the declarations take ~3 ms
  * of every plugin start. undefined when not staged or not loadable (another platform, an old
@@ -89,33 +89,27 @@ let sysNative: SysNative | null | undefined;
 export function loadSysNative(): SysNative | undefined {
   if (sysNative !== undefined) return sysNative ?? undefined;
   sysNative = null;
-  const path = (globalThis as { __cniTsSysNative?: string }).__cniTsSysNative;
-  if (path) {
+  // The plugin entry, which has loaded the addon already, passes its exports; tests pass a path.
+  const given = (globalThis as { __cniTsSysNative?: string | SysNative }).__cniTsSysNative;
+  if (typeof given === 'string') {
     const mod = { exports: {} as SysNative };
     try {
-      process.dlopen(mod, path);
+      process.dlopen(mod, given);
       if (typeof mod.exports.waitpid === 'function') sysNative = mod.exports;
     } catch {
       // not built for this platform: koffi
     }
+  } else if (typeof given?.waitpid === 'function') {
+    sysNative = given;
   }
   return sysNative ?? undefined;
 }
 
 export function getLibc(): Libc {
   if (libc) return libc;
+  // The addon has the same functions under the same names, with libc's -1/errno.
   const native = loadSysNative();
-  if (native) {
-    libc = {
-      setns: native.setns as KoffiFn,
-      unshare: native.unshare as KoffiFn,
-      mount: native.mount as KoffiFn,
-      umount2: native.umount2 as KoffiFn,
-      flock: native.flock as KoffiFn,
-      errno: native.errno,
-    };
-    return libc;
-  }
+  if (native) return (libc = native as unknown as Libc);
   const koffi = loadKoffi();
   const lib = koffi.load('libc.so.6');
   libc = {

@@ -1,13 +1,14 @@
 // cni_sys.node for tests: built once per test process into a temporary directory with the build's
 // own script (scripts/lib/native.mjs), so a test of @cni/ns or @cni/netlink runs the libc calls
 // through the addon without a full build. A test sets `globalThis.__cniTsSysNative` to the path
-// (as the plugin entry does), resets the module registry and imports the package anew.
+// (the plugin entry passes the loaded exports there), resets the module registry and imports the
+// package anew.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { repoRoot } from './plugin.js';
 
-const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
 let built: string | undefined;
 
 export function buildSysNative(): string {
