@@ -2,9 +2,15 @@
 // ADD+DEL of the chain bridge+host-local → portmap → firewall, ours (dist/cni/bin) next to the Go
 // plugins (Debian's containernetworking-plugins, installed if missing), measured in one run, in
 // throwaway namespaces. Prints medians per plugin and for the whole chain, and the ratios.
+//
+// Two more rows bound what any change to our plugins' work can reach, measured in the same runs:
+// - "six starts, no work": the same six processes answering VERSION (launcher, Node, bundle);
+// - "ours, netfilter tools stubbed": our chain again with iptables-save/-restore replaced by
+//   stubs that do nothing (built with cc into the bench's temp dir; their rules never reach the
+//   kernel). It is what our chain would cost if netfilter were free, e.g. written in process.
 //   pnpm build && node bench/chain.mjs [runs]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,6 +22,37 @@ if (!existsSync('/usr/lib/cni/bridge')) {
 }
 const impls = { go: '/usr/lib/cni', ts: join(repo, 'dist', 'cni', 'bin') };
 const work = mkdtempSync(join(tmpdir(), 'cni-bench-chain-'));
+// stub netfilter tools: -save prints an empty table, -restore swallows its input
+const stubDir = join(work, 'stub-tools');
+let stubs = true;
+try {
+  mkdirSync(stubDir);
+  const save = `#include <stdio.h>
+#include <string.h>
+int main(int c, char **v) {
+  const char *t = "filter";
+  for (int i = 1; i + 1 < c; i++) if (!strcmp(v[i], "-t")) t = v[i + 1];
+  if (!strcmp(t, "nat"))
+    fputs("*nat\\n:PREROUTING ACCEPT [0:0]\\n:INPUT ACCEPT [0:0]\\n:OUTPUT ACCEPT [0:0]\\n:POSTROUTING ACCEPT [0:0]\\nCOMMIT\\n", stdout);
+  else
+    fputs("*filter\\n:INPUT ACCEPT [0:0]\\n:FORWARD ACCEPT [0:0]\\n:OUTPUT ACCEPT [0:0]\\nCOMMIT\\n", stdout);
+  return 0;
+}
+`;
+  const restore =
+    '#include <unistd.h>\nint main(void) { char b[65536]; while (read(0, b, sizeof b) > 0); return 0; }\n';
+  for (const [name, src] of [
+    ['save', save],
+    ['restore', restore],
+  ]) {
+    writeFileSync(join(stubDir, `${name}.c`), src);
+    for (const fam of ['iptables', 'ip6tables'])
+      execFileSync('cc', ['-O2', '-o', join(stubDir, `${fam}-${name}`), join(stubDir, `${name}.c`)]);
+  }
+} catch (e) {
+  stubs = false;
+  console.error(`no stubbed row (cannot build the stub tools: ${e.message.split('\n')[0]})`);
+}
 const tag = Math.random().toString(16).slice(2, 8);
 const hostPath = createNamedNetNS(`cnibench-h-${tag}`);
 const contPath = createNamedNetNS(`cnibench-c-${tag}`);
@@ -63,14 +100,14 @@ function chain(impl) {
   ];
 }
 
-function exec(dir, type, command, conf, cid) {
+function exec(dir, type, command, conf, cid, path = process.env.PATH) {
   const t0 = process.hrtime.bigint();
   const r = host.run(() =>
     spawnSync(join(dir, type), [], {
       input: JSON.stringify(conf),
       encoding: 'utf8',
       env: {
-        PATH: process.env.PATH,
+        PATH: path,
         CNI_COMMAND: command,
         CNI_CONTAINERID: cid,
         CNI_NETNS: contPath,
@@ -84,22 +121,31 @@ function exec(dir, type, command, conf, cid) {
   return { ms, out: r.stdout ? JSON.parse(r.stdout) : undefined };
 }
 
-const times = { go: {}, ts: {} };
+const times = { go: {}, ts: {}, stub: {} };
+const starts = { go: [], ts: [] };
 try {
   for (let i = 0; i < runs; i++) {
-    for (const impl of ['go', 'ts']) {
-      const dir = impls[impl];
-      const plugins = chain(impl);
+    const variants = ['go', 'ts', ...(stubs ? ['stub'] : [])].sort(() => Math.random() - 0.5);
+    for (const impl of variants) {
+      const dir = impls[impl === 'go' ? 'go' : 'ts'];
+      const path = impl === 'stub' ? `${stubDir}:${process.env.PATH}` : process.env.PATH;
+      const plugins = chain(impl === 'go' ? 'go' : 'ts');
       const cid = `bench-${impl}-${i}`;
       const t = (times[impl][i] = {});
       let prev;
       for (const p of plugins) {
-        const r = exec(dir, p.type, 'ADD', prev ? { ...p.conf, prevResult: prev } : p.conf, cid);
+        const r = exec(dir, p.type, 'ADD', prev ? { ...p.conf, prevResult: prev } : p.conf, cid, path);
         t[`${p.type} ADD`] = r.ms;
         prev = r.out;
       }
       for (const p of [...plugins].reverse()) {
-        t[`${p.type} DEL`] = exec(dir, p.type, 'DEL', { ...p.conf, prevResult: prev }, cid).ms;
+        t[`${p.type} DEL`] = exec(dir, p.type, 'DEL', { ...p.conf, prevResult: prev }, cid, path).ms;
+      }
+      if (impl !== 'stub') {
+        // the same six processes, answering VERSION: what the chain costs before any work
+        let ms = 0;
+        for (const p of [...plugins, ...plugins]) ms += exec(dir, p.type, 'VERSION', p.conf, cid).ms;
+        starts[impl].push(ms);
       }
     }
   }
@@ -120,9 +166,16 @@ try {
   );
   const all = total('go', keys);
   const allTs = total('ts', keys);
+  const row = (label, go, ts) =>
+    console.log(
+      `  ${label.padEnd(38)} ${go.toFixed(1).padStart(7)} ${ts.toFixed(1).padStart(8)} ${(ts / all).toFixed(2).padStart(6)}×`,
+    );
   console.log(
     `  ${'whole chain'.padEnd(38)} ${all.toFixed(1).padStart(7)} ${allTs.toFixed(1).padStart(8)} ${(allTs / all).toFixed(2).padStart(6)}×`,
   );
+  console.log('bounds, as a ratio to the Go chain above');
+  row('six starts, no work (VERSION)', median(starts.go), median(starts.ts));
+  if (stubs) row('ours, netfilter tools stubbed', all, total('stub', keys));
 } finally {
   host.close();
   removeNamedNetNS(contPath);
