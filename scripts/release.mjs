@@ -54,6 +54,8 @@ copy files over the old ones in place while plugins may run (a running plugin ma
 **These plugins need Node.js >= ${MIN_NODE} on the host** (\`node\` on the PATH the runtime gives
 plugins, or set CNI_TS_NODE to its path). A plugin started without a usable Node says so on stderr
 and prints a CNI error on stdout. For nodes without Node.js use the \`-standalone\` tarball.
+The plugins' Node does not read NODE_OPTIONS or NODE_EXTRA_CA_CERTS from the runtime's environment
+(the programs a plugin runs still get them); set CNI_TS_NODE_OPTIONS to pass options to it.
 
 Plugins: ${plugins.map((p) => p.type).join(', ')}.
 Layout: one launcher per plugin type; the code in cni-ts/ (cni.cjs, the entry, and one CommonJS bundle per type);

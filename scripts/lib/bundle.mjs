@@ -69,6 +69,15 @@ function run() {
   // (@cni/ns starts the pool at load, in the original namespace): not four.
   var verb = process.argv.length === 3;
   if (verb && !process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = '1';
+  // The launcher held the runtime's NODE_OPTIONS and NODE_EXTRA_CA_CERTS away from this Node;
+  // the programs the plugin runs (delegates, iptables) get them back, as from a Go plugin.
+  ['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS'].forEach(function (k) {
+    var held = 'CNI_TS_HELD_' + k;
+    if (held in process.env) {
+      process.env[k] = process.env[held];
+      delete process.env[held];
+    }
+  });
   var fs = require('fs');
   var path = require('path');
   var file = path.join(__dirname, type + '.cjs');
@@ -253,6 +262,13 @@ export function launcherSh(type) {
 d=\${0%/*}
 [ "$d" = "$0" ] && d=.
 node=\${CNI_TS_NODE:-node}
+# The runtime's Node.js settings are not this plugin's (a Go plugin never sees them): Node reads
+# these two as it starts, so they are held aside; the entry puts them back for the programs the
+# plugin runs. CNI_TS_NODE_OPTIONS, when set, becomes this Node's NODE_OPTIONS.
+[ "\${NODE_OPTIONS+1}" ] && export CNI_TS_HELD_NODE_OPTIONS="$NODE_OPTIONS"
+[ "\${NODE_EXTRA_CA_CERTS+1}" ] && export CNI_TS_HELD_NODE_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS"
+unset NODE_OPTIONS NODE_EXTRA_CA_CERTS
+[ "\${CNI_TS_NODE_OPTIONS+1}" ] && export NODE_OPTIONS="$CNI_TS_NODE_OPTIONS"
 if ! command -v "$node" >/dev/null 2>&1; then
   echo "cni-ts ${type}: Node.js >= ${MIN_NODE} is required but '$node' was not found on PATH ($PATH)" >&2
   printf '{\\n    "code": 999,\\n    "msg": "cni-ts ${type}: Node.js >= ${MIN_NODE} is required but was not found on PATH"\\n}'

@@ -97,6 +97,8 @@ export function buildSea({ target, bundle, outFile, work }) {
       output: blob,
       disableExperimentalSEAWarning: true,
       useCodeCache: false,
+      // A runtime's NODE_OPTIONS is not for the plugins (the slim launcher holds it away too).
+      execArgvExtension: 'none',
     }),
   );
   execFileSync(hostNode, ['--experimental-sea-config', cfg], {

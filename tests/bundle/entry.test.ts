@@ -2,7 +2,7 @@
 // _exit(2) once a verb's output is written) and, from a copy without it, through koffi and
 // process.exit(). Either way: the whole output, the exit code, the same kernel work.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -44,7 +44,11 @@ function run(
 ): Promise<PluginProcessResult> {
   let p!: Promise<PluginProcessResult>;
   host.run(() => {
-    p = runPluginProcess(join(dir, type), { path: dir, ...opts, env: { NODE_EXTRA_CA_CERTS: undefined } });
+    p = runPluginProcess(join(dir, type), {
+      path: dir,
+      ...opts,
+      env: { NODE_EXTRA_CA_CERTS: undefined, ...opts.env },
+    });
   });
   return p;
 }
@@ -119,4 +123,71 @@ describe('dist/cni/bin entry', () => {
       expect(del.stdout).toBe('');
     });
   }
+
+  it("holds a runtime's NODE_OPTIONS and NODE_EXTRA_CA_CERTS away from its Node, and gives them back to the programs it runs", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cni-entry-env-'));
+    try {
+      // an IPAM plugin of somebody else's (no marker: bridge execs it) that records its environment
+      writeFileSync(
+        join(dir, 'envipam'),
+        `#!/bin/sh
+env > "${dir}/env.$CNI_COMMAND"
+[ "$CNI_COMMAND" = ADD ] && printf '%s' '{"cniVersion":"1.0.0","ips":[{"address":"10.251.3.2/24","gateway":"10.251.3.1"}]}'
+exit 0
+`,
+        { mode: 0o755 },
+      );
+      const runtimeEnv = {
+        // either of these would stop or slow a Node that read them
+        NODE_OPTIONS: '--require=/nonexistent/cni-ts-test.js',
+        NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem',
+      };
+      const conf = {
+        cniVersion: '1.0.0',
+        name: 'entry-env',
+        type: 'bridge',
+        bridge: 'cnienv0',
+        ipam: { type: 'envipam' },
+      };
+      for (const command of ['ADD', 'DEL'] as const) {
+        let p!: Promise<PluginProcessResult>;
+        host.run(() => {
+          p = runPluginProcess(join(distCniBin, 'bridge'), {
+            command,
+            netns: cont.path,
+            path: `${dir}:${distCniBin}`,
+            stdin: conf,
+            env: runtimeEnv,
+          });
+        });
+        const r = await p;
+        expect(r.code, r.stdout + r.stderr).toBe(0);
+        expect(r.stderr).toBe('');
+        if (command === 'ADD') expect(JSON.parse(r.stdout).ips[0].address).toBe('10.251.3.2/24');
+        const seen = readFileSync(join(dir, `env.${command}`), 'utf8').split('\n');
+        expect(seen).toContain(`NODE_OPTIONS=${runtimeEnv.NODE_OPTIONS}`);
+        expect(seen).toContain(`NODE_EXTRA_CA_CERTS=${runtimeEnv.NODE_EXTRA_CA_CERTS}`);
+        expect(seen.filter((l) => l.startsWith('CNI_TS_HELD_'))).toEqual([]);
+      }
+      expect(execFileSync('ip', ['-n', cont.name, '-br', 'link'], { encoding: 'utf8' })).not.toContain(
+        'eth0',
+      );
+
+      // CNI_TS_NODE_OPTIONS is what the plugin's own Node gets
+      const marker = join(dir, 'preloaded');
+      writeFileSync(
+        join(dir, 'preload.cjs'),
+        `require('fs').writeFileSync(${JSON.stringify(marker)}, 'yes');`,
+      );
+      const version = await run(distCniBin, {
+        command: 'VERSION',
+        stdin: { cniVersion: '1.0.0' },
+        env: { ...runtimeEnv, CNI_TS_NODE_OPTIONS: `--require=${join(dir, 'preload.cjs')}` },
+      });
+      expect(version.code, version.stderr).toBe(0);
+      expect(readFileSync(marker, 'utf8')).toBe('yes');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

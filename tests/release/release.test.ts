@@ -212,6 +212,8 @@ describe('unpacked tarballs as CNI_PATH', () => {
       // Standalone: no node on PATH at all (node lives in /usr/bin; iptables in /usr/sbin).
       const env: Record<string, string> =
         variant === 'standalone' ? { PATH: '/usr/sbin:/sbin' } : { PATH: process.env.PATH ?? '' };
+      // a runtime whose environment has Node.js settings of its own: the plugins must not read them
+      env.NODE_OPTIONS = '--require=/nonexistent/cni-ts-test.js';
       if (variant === 'standalone')
         expect(spawnSync('sh', ['-c', 'command -v node'], { env }).status).not.toBe(0);
       const add = run(bin, 'ADD', conf, env);
