@@ -155,7 +155,8 @@ function standaloneReadme(platform, plugins, exe) {
 Drop-in replacements for the Container Network Interface reference plugins that need no Node.js on
 the host: \`${exe}\` is a single executable (Node.js ${SEA_NODE[`${platform.os}-${platform.arch}`].version} with the
 plugins' bundle inside); every plugin type is a hard link to it and it runs as the plugin it is
-started as. koffi's native module for this platform is in cni-ts/node_modules/koffi.
+started as. koffi's native module for this platform is in cni-ts/node_modules/koffi; on Linux,
+cni-ts/cni_sys.node (when manifest.json says sysNative) is the plugins' own addon for their libc calls.
 
     sha256sum -c <tarball>.sha256
     mkdir -p ${platform.os === 'windows' ? 'C:\\opt\\cni\\bin' : '/opt/cni/bin'} && tar -xzf <tarball> -C <that directory>
@@ -183,6 +184,8 @@ if (standalone) {
         ? undefined
         : fetchPackage(`@koromix/koffi-${platform.koffiPkg}@${koffiVersion}`);
     stageKoffi(join(stage, 'cni-ts'), platform.koffiPkg, platform.triplet, nativeDir);
+    const cc = compilerFor(platform);
+    const sysNative = cc ? buildSysNative(join(stage, 'cni-ts'), { cc }) !== undefined : false;
     cpSync(join(repoRoot, 'LICENSE'), join(stage, 'LICENSE'));
     writeFileSync(join(stage, 'README.md'), standaloneReadme(platform, plugins, exe));
     const manifest = {
@@ -191,6 +194,7 @@ if (standalone) {
       variant: 'standalone',
       node: SEA_NODE[id].version,
       koffi: koffiVersion,
+      sysNative,
       plugins: Object.fromEntries(plugins.map((p) => [p.type, { package: p.name, version: p.version }])),
     };
     writeFileSync(join(stage, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

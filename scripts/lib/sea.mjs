@@ -35,6 +35,15 @@ import { pluginMain, registerInProcessPlugin } from '@cni/skel';
 // In a single executable, require() only knows built-in modules: koffi (loader + native module)
 // lives beside the executable in cni-ts/node_modules/koffi.
 globalThis.__cniTsRequire = createRequire(join(dirname(process.execPath), 'cni-ts', 'loader.cjs'));
+// The plugins' own libc addon, where the release built one for this platform (Linux): @cni/ns and
+// @cni/netlink make their libc calls through it instead of koffi.
+const sys = { exports: {} };
+try {
+  process.dlopen(sys, join(dirname(process.execPath), 'cni-ts', 'cni_sys.node'));
+  globalThis.__cniTsSysNative = sys.exports;
+} catch {
+  sys.exports = {};
+}
 
 const loaders = {
 ${loaders}
@@ -43,6 +52,8 @@ ${loaders}
 const invoked = basename(process.argv[1] || process.argv0 || '').replace(/\\.exe$/i, '');
 const type = loaders[invoked] ? invoked : process.argv[2];
 const load = type && loaders[type];
+// a plugin run, not a subcommand such as 'dhcp daemon'
+const verb = process.argv.length === (loaders[invoked] ? 2 : 3);
 if (!load) {
   const msg = 'cni-ts standalone plugins: run as one of ' + Object.keys(loaders).join(', ') + ' (a link named by the plugin type)';
   process.stderr.write(msg + '\\n');
@@ -50,7 +61,14 @@ if (!load) {
   process.exitCode = 1;
 } else {
   for (const [t, l] of Object.entries(loaders)) registerInProcessPlugin(t, l);
-  load().then((def) => pluginMain(def));
+  load()
+    .then((def) => pluginMain(def))
+    .then(() => {
+      // The verb's output is written (synchronously): leave through _exit(2), as the slim entry does.
+      if (verb && typeof sys.exports.exit === 'function') {
+        sys.exports.exit(process.exitCode === undefined ? 0 : Number(process.exitCode) & 0xff);
+      }
+    });
 }
 `;
 }

@@ -129,6 +129,13 @@ describe('scripts/release.sh', () => {
       }),
     );
     expect(arm64.sysNative).toBe(true);
+    // the standalone executables load the same addon from beside them
+    for (const arch of ['amd64', 'arm64']) {
+      const file = join(outA, `cni-plugins-linux-${arch}-${tag}-standalone.tgz`);
+      expect(listTar(file), arch).toContain('cni-ts/cni_sys.node');
+      const m = JSON.parse(execFileSync('tar', ['-xzOf', file, './manifest.json'], { encoding: 'utf8' }));
+      expect(m.sysNative, arch).toBe(true);
+    }
   });
 
   it('windows tarballs hold real PE executables named <type>.exe', () => {
@@ -286,13 +293,25 @@ describe('unpacked tarballs as CNI_PATH', () => {
     expect(JSON.parse(r.stdout).supportedVersions).toContain('1.1.0');
   });
 
-  it('standalone linux-arm64 under qemu does a real loopback ADD in a test namespace', () => {
+  it('standalone linux-arm64 under qemu does a real loopback ADD in a test namespace, through its cni_sys.node', () => {
     const bin = join(work, 'bin-arm64');
     const ns = makeNetNS('relarm');
+    const trace = join(work, 'arm64-standalone.openat');
     try {
       const r = spawnSync(
-        '/usr/bin/qemu-aarch64-static',
-        ['-L', '/usr/aarch64-linux-gnu', join(bin, 'loopback')],
+        '/usr/bin/strace',
+        [
+          '-f',
+          '-qq',
+          '-e',
+          'trace=openat',
+          '-o',
+          trace,
+          '/usr/bin/qemu-aarch64-static',
+          '-L',
+          '/usr/aarch64-linux-gnu',
+          join(bin, 'loopback'),
+        ],
         {
           input: '{"cniVersion":"1.0.0","name":"lo","type":"loopback"}',
           encoding: 'utf8',
@@ -314,6 +333,9 @@ describe('unpacked tarballs as CNI_PATH', () => {
       ]);
       const lo = ns.run(() => execFileSync('ip', ['-j', 'link', 'show', 'lo'], { encoding: 'utf8' }));
       expect(JSON.parse(lo)[0].flags).toContain('UP');
+      const opened = readFileSync(trace, 'utf8');
+      expect(opened).toMatch(/"[^"]*\/cni-ts\/cni_sys\.node", O_RDONLY\|O_CLOEXEC\) = \d+/);
+      expect(opened).not.toMatch(/koffi\.node", [^)]*\) = \d+/);
     } finally {
       destroyNetNS(ns);
     }
