@@ -41,7 +41,18 @@ export function loadKoffi(): typeof import('koffi') {
   // koffi is CommonJS with a native addon; createRequire keeps it out of bundles' static graph
   // (node:module is loaded only here, not at every plugin start).
   const req = g.__cniTsRequire ?? process.getBuiltinModule('node:module').createRequire(import.meta.url);
-  koffiModule = req('koffi') as typeof import('koffi');
+  // koffi is loaded from its real path, resolved by libc's realpath. require's own realpath (in
+  // JavaScript) reads the last stat result when a directory is already in its cache: after a stat
+  // of a pipe (a plugin's stdin) it stops and keeps the symlinks of a pnpm layout
+  // (node_modules/koffi → .pnpm/…), and koffi then looks for its platform package beside the
+  // symlink, where it is not.
+  let entry: string;
+  try {
+    entry = process.getBuiltinModule('node:fs').realpathSync.native(req.resolve('koffi'));
+  } catch {
+    entry = 'koffi'; // not resolvable here: require reports it
+  }
+  koffiModule = req(entry) as typeof import('koffi');
   return koffiModule;
 }
 

@@ -1,6 +1,6 @@
 // host-local as a real process: every spec version, concurrency, the Go reference on the
 // same data directory, and a process killed in the middle of ADD.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -8,7 +8,6 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -284,15 +283,9 @@ describe('a process killed in the middle of ADD', () => {
       const n = i + 2;
       writeFileSync(join(netDir(), `10.63.${n >> 8}.${n & 255}`), `filler${i}\r\neth0`);
     }
-    const lockIno = statSync(join(netDir(), 'lock')).ino;
-    /** Does `pid` hold a flock on our lock file right now (from /proc/locks)? */
-    const holdsLock = (pid: number) =>
-      readFileSync('/proc/locks', 'utf8')
-        .split('\n')
-        .some((l) => {
-          const f = l.trim().split(/\s+/);
-          return f[1] === 'FLOCK' && f[4] === String(pid) && f[5]?.split(':')[2] === String(lockIno);
-        });
+    // Is the lock held right now? A non-blocking flock of our own fails (exit 75, by -E).
+    const lockFile = join(netDir(), 'lock');
+    const lockHeld = () => spawnSync('flock', ['-n', '-E', '75', lockFile, 'true']).status === 75;
     // Fixed delays hit start-up, scan and write at whatever point they land. "lock" makes the victim
     // wait inside its critical section: last_reserved_ip.0 is a FIFO without a writer, so the read
     // of it (under the lock, after the directory scan) blocks in open(2) until the victim is killed.
@@ -314,22 +307,47 @@ describe('a process killed in the middle of ADD', () => {
           CNI_NETNS: '/x',
           CNI_PATH: '/usr/lib/cni',
         },
-        stdio: ['pipe', 'ignore', 'ignore'],
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (d) => {
+        output += d;
+      });
+      child.stderr.on('data', (d) => {
+        output += d;
+      });
+      let exited = '';
+      child.on('exit', (code, signal) => {
+        exited = `exited (code ${code}, signal ${signal})`;
       });
       const done = new Promise((r) => child.on('close', () => r(undefined)));
       await new Promise((r) => child.stdin.end(JSON.stringify(c), () => r(undefined)));
       if (when === 'lock') {
         const pid = child.pid ?? -1;
         const deadline = Date.now() + 30_000;
-        while (!holdsLock(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-        expect(holdsLock(pid), `victim ${k} should be waiting under the lock`).toBe(true);
+        while (!exited && !lockHeld() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+        const where = () => {
+          try {
+            return `${readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2]} in ${readFileSync(`/proc/${pid}/wchan`, 'utf8')}`;
+          } catch {
+            return 'gone';
+          }
+        };
+        // the victim is the only process on this directory: the held lock is its lock
+        expect(
+          !exited && lockHeld(),
+          `victim ${k} should be waiting under the lock; it ${exited || `is ${where()}`}: ${output}`,
+        ).toBe(true);
         killedHolding++;
       } else {
         await new Promise((r) => setTimeout(r, when));
       }
       child.kill('SIGKILL');
       await done;
-      if (when === 'lock') rmSync(lastReserved);
+      if (when === 'lock') {
+        expect(lockHeld(), "the kernel drops a dead victim's lock").toBe(false);
+        rmSync(lastReserved);
+      }
       // The next ADD must neither block (a held lock would hang it past the test's timeout) nor
       // fail; the victim's DEL must succeed.
       const next = await runPlugin(bin, env('ADD', `after-${k}`), c);
