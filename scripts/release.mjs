@@ -11,7 +11,7 @@ import { buildBundle, launcherSh, MIN_NODE } from './lib/bundle.mjs';
 import { buildSea, buildSeaBundle, SEA_NODE } from './lib/sea.mjs';
 import { fetchPackage } from './lib/npm-fetch.mjs';
 import { koffiDir, stageKoffi } from './lib/koffi.mjs';
-import { buildSysNative, compilerFor } from './lib/native.mjs';
+import { buildSysNativeFor } from './lib/native.mjs';
 import { PLATFORMS } from './lib/platforms.mjs';
 import { listPlugins, repoRoot } from './lib/plugins.mjs';
 
@@ -127,8 +127,7 @@ for (const platform of PLATFORMS) {
       : fetchPackage(`@koromix/koffi-${platform.koffiPkg}@${koffiVersion}`);
   stageKoffi(join(stage, 'cni-ts'), platform.koffiPkg, platform.triplet, nativeDir);
   // The libc calls without koffi's start-up cost, where a compiler for the platform is installed.
-  const cc = compilerFor(platform);
-  const sysNative = cc ? buildSysNative(join(stage, 'cni-ts'), { cc }) !== undefined : false;
+  const sysNative = buildSysNativeFor(platform, join(stage, 'cni-ts'));
   for (const p of plugins) {
     writeFileSync(join(stage, p.type), launcherSh(p.type));
     chmodSync(join(stage, p.type), 0o755);
@@ -184,8 +183,7 @@ if (standalone) {
         ? undefined
         : fetchPackage(`@koromix/koffi-${platform.koffiPkg}@${koffiVersion}`);
     stageKoffi(join(stage, 'cni-ts'), platform.koffiPkg, platform.triplet, nativeDir);
-    const cc = compilerFor(platform);
-    const sysNative = cc ? buildSysNative(join(stage, 'cni-ts'), { cc }) !== undefined : false;
+    const sysNative = buildSysNativeFor(platform, join(stage, 'cni-ts'));
     cpSync(join(repoRoot, 'LICENSE'), join(stage, 'LICENSE'));
     writeFileSync(join(stage, 'README.md'), standaloneReadme(platform, plugins, exe));
     const manifest = {

@@ -11,7 +11,7 @@ import { repoRoot } from './plugins.mjs';
  * The C compiler for a release platform (scripts/lib/platforms.mjs): its cross compiler
  * `<gnu>-gcc` when installed, `cc` when the platform is this machine's, else undefined.
  */
-export function compilerFor(platform) {
+function compilerFor(platform) {
   if (platform.os !== 'linux' || !platform.gnu) return undefined;
   const cross = `${platform.gnu}-gcc`;
   if (spawnSync(cross, ['--version'], { stdio: 'ignore' }).status === 0) return cross;
@@ -53,6 +53,15 @@ export function buildSysNative(lib, { cc = process.env.CC || 'cc', quiet = false
     return undefined;
   }
   return out;
+}
+
+/**
+ * Build `<lib>/cni_sys.node` for a release platform with its compiler (compilerFor). True when
+ * built; false when the platform has no compiler here (its plugins use koffi).
+ */
+export function buildSysNativeFor(platform, lib) {
+  const cc = compilerFor(platform);
+  return cc ? buildSysNative(lib, { cc }) !== undefined : false;
 }
 
 // `node scripts/lib/native.mjs <dir>`: build <dir>/cni_sys.node (tests build their own copy).
